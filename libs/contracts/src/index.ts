@@ -5,3 +5,4 @@ export * from './results';
 export * from './agents';
 export * from './queues';
 export * from './api';
+export * from './env';

@@ -1,0 +1,176 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { AgentRegistered, AgentRegistration, AgentView, HeartbeatAck, HeartbeatSchema } from '@farm/contracts';
+import type { z } from 'zod';
+import { API_CONFIG, type ApiConfig } from '../config/config';
+import { PrismaService } from '../prisma/prisma.service';
+import { RunLifecycleService } from '../runs/run-lifecycle.service';
+
+type Heartbeat = z.output<typeof HeartbeatSchema>;
+
+@Injectable()
+export class AgentsService {
+  private readonly logger = new Logger(AgentsService.name);
+
+  constructor(
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
+    private readonly prisma: PrismaService,
+    private readonly lifecycle: RunLifecycleService,
+  ) {}
+
+  /**
+   * Registers an agent process and the devices it found. A registration under a new session
+   * means the agent's previous process is gone: the runs it had in progress are recovered now
+   * rather than after the heartbeat timeout.
+   */
+  async register(registration: AgentRegistration): Promise<AgentRegistered> {
+    const previous = await this.prisma.agent.findUnique({ where: { name: registration.name } });
+    if (previous && previous.session !== registration.session) {
+      const recovered = await this.lifecycle.recover(
+        { agentIds: [previous.id] },
+        { kind: 'agent_lost', message: `agent ${registration.name} restarted` },
+      );
+      if (recovered > 0) this.logger.warn(`agent ${registration.name} restarted: ${recovered} run(s) recovered`);
+    }
+    const now = new Date();
+    const agent = await this.prisma.$transaction(async (tx) => {
+      const saved = await tx.agent.upsert({
+        where: { name: registration.name },
+        create: { ...agentFields(registration), lastHeartbeatAt: now },
+        update: { ...agentFields(registration), state: 'online', lastHeartbeatAt: now },
+      });
+      for (const device of registration.devices) {
+        const fields = {
+          agentId: saved.id,
+          manufacturer: device.manufacturer,
+          model: device.model,
+          osVersion: device.osVersion,
+          soc: device.soc,
+          ramMb: device.ramMb,
+          tags: device.tags,
+          properties: device.properties,
+          batteryPct: device.health.batteryPct,
+          temperatureC: device.health.temperatureC,
+          charging: device.health.charging,
+          lastSeenAt: now,
+        };
+        await tx.device.upsert({
+          where: { backend_serial: { backend: device.backend, serial: device.serial } },
+          create: { backend: device.backend, serial: device.serial, ...fields },
+          update: fields,
+        });
+      }
+      // Devices that come back are available again, unless an operator quarantined them.
+      const serials = registration.devices.map((d) => `${d.backend}/${d.serial}`);
+      await tx.$executeRawUnsafe(
+        `UPDATE devices SET state = CASE WHEN (backend::text || '/' || serial) = ANY($2::text[]) THEN 'available'::"DeviceState" ELSE 'offline'::"DeviceState" END
+          WHERE agent_id = $1::uuid AND state <> 'quarantined'`,
+        saved.id,
+        serials,
+      );
+      return saved;
+    });
+    const devices = await this.prisma.device.findMany({
+      where: { agentId: agent.id, state: { not: 'offline' } },
+      select: { id: true, serial: true, backend: true },
+    });
+    return { agentId: agent.id, devices, heartbeatIntervalMs: this.config.HEARTBEAT_INTERVAL_MS };
+  }
+
+  async heartbeat(agentId: string, beat: Heartbeat): Promise<HeartbeatAck> {
+    const now = new Date();
+    const touched = await this.prisma.agent.updateMany({
+      where: { id: agentId, session: beat.session, state: 'online' },
+      data: { lastHeartbeatAt: now, state: 'online' },
+    });
+    if (touched.count === 0) return { stop: [], registered: false };
+
+    if (beat.devices.length > 0) {
+      await this.prisma.$executeRawUnsafe(
+        `UPDATE devices SET battery_pct = h.battery, temperature_c = h.temperature, charging = h.charging, last_seen_at = $1
+           FROM unnest($2::text[], $3::text[], $4::float8[], $5::float8[], $6::bool[]) AS h(serial, backend, battery, temperature, charging)
+          WHERE devices.agent_id = $7::uuid AND devices.serial = h.serial AND devices.backend::text = h.backend`,
+        now,
+        beat.devices.map((d) => d.serial),
+        beat.devices.map((d) => d.backend),
+        beat.devices.map((d) => d.health.batteryPct),
+        beat.devices.map((d) => d.health.temperatureC),
+        beat.devices.map((d) => d.health.charging),
+        agentId,
+      );
+    }
+    if (beat.lost.length > 0) await this.loseDevices(agentId, beat.lost);
+
+    if (beat.active.length === 0) return { stop: [], registered: true };
+    // Runs the agent is still running but should not be: cancelled, timed out, or superseded.
+    const rows = await this.prisma.$queryRawUnsafe<{ id: string }[]>(
+      `SELECT a.run_id AS id FROM unnest($1::uuid[], $2::int[]) AS a(run_id, attempt)
+         LEFT JOIN runs r ON r.id = a.run_id
+         LEFT JOIN jobs j ON j.id = r.job_id
+        WHERE r.id IS NULL OR r.attempt <> a.attempt OR r.status = 'finished' OR j.status = 'cancelled'`,
+      beat.active.map((a) => a.runId),
+      beat.active.map((a) => a.attempt),
+    );
+    return { stop: rows.map((r) => r.id), registered: true };
+  }
+
+  /** Devices an agent lost (unplugged, crashed): they go offline and their runs end as errored. */
+  private async loseDevices(agentId: string, lost: Heartbeat['lost']): Promise<void> {
+    const devices = await this.prisma.$queryRawUnsafe<{ id: string; serial: string }[]>(
+      `UPDATE devices SET state = 'offline'
+         FROM unnest($2::text[], $3::text[]) AS l(serial, backend)
+        WHERE devices.agent_id = $1::uuid AND devices.serial = l.serial AND devices.backend::text = l.backend
+       RETURNING devices.id, devices.serial`,
+      agentId,
+      lost.map((d) => d.serial),
+      lost.map((d) => d.backend),
+    );
+    if (devices.length === 0) return;
+    this.logger.warn(`devices lost: ${devices.map((d) => d.serial).join(', ')}`);
+    await this.lifecycle.recover(
+      { deviceIds: devices.map((d) => d.id) },
+      { kind: 'device_lost', message: 'the device disconnected from its agent' },
+      true,
+    );
+  }
+
+  /** Agents silent for longer than the timeout: offline, devices offline, runs recovered. */
+  async reapSilentAgents(now: Date): Promise<number> {
+    const cutoff = new Date(now.getTime() - this.config.AGENT_TIMEOUT_MS);
+    const silent = await this.prisma.$queryRawUnsafe<{ id: string; name: string }[]>(
+      `UPDATE agents SET state = 'offline' WHERE state = 'online' AND last_heartbeat_at < $1 RETURNING id, name`,
+      cutoff,
+    );
+    if (silent.length === 0) return 0;
+    const ids = silent.map((a) => a.id);
+    await this.prisma.device.updateMany({ where: { agentId: { in: ids }, state: { not: 'quarantined' } }, data: { state: 'offline' } });
+    const recovered = await this.lifecycle.recover({ agentIds: ids }, { kind: 'agent_lost', message: 'the agent stopped heartbeating' });
+    this.logger.warn(`agents silent: ${silent.map((a) => a.name).join(', ')}; ${recovered} run(s) recovered`);
+    return silent.length;
+  }
+
+  /** The agent stops cleanly: its devices go offline until it registers again. */
+  async deregister(agentId: string, session: string): Promise<void> {
+    const touched = await this.prisma.agent.updateMany({ where: { id: agentId, session }, data: { state: 'offline' } });
+    if (touched.count === 0) return;
+    await this.prisma.device.updateMany({ where: { agentId, state: { not: 'quarantined' } }, data: { state: 'offline' } });
+    await this.lifecycle.recover({ agentIds: [agentId] }, { kind: 'agent_shutdown', message: 'the agent shut down' });
+  }
+
+  async list(): Promise<AgentView[]> {
+    const agents = await this.prisma.agent.findMany({ orderBy: { name: 'asc' }, include: { _count: { select: { devices: true } } } });
+    return agents.map((a) => ({
+      id: a.id,
+      name: a.name,
+      hostname: a.hostname,
+      version: a.version,
+      backends: a.backends,
+      state: a.state,
+      lastHeartbeatAt: a.lastHeartbeatAt.toISOString(),
+      devices: a._count.devices,
+    }));
+  }
+}
+
+function agentFields(r: AgentRegistration) {
+  return { name: r.name, hostname: r.hostname, version: r.version, backends: r.backends, session: r.session };
+}

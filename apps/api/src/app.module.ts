@@ -1,0 +1,44 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { AgentTokenGuard } from './agents/agent-token.guard';
+import { AgentsController } from './agents/agents.controller';
+import { AgentsService } from './agents/agents.service';
+import { ApiErrorFilter } from './common/errors';
+import { API_CONFIG, type ApiConfig } from './config/config';
+import { DevicesController } from './devices/devices.controller';
+import { DevicesService } from './devices/devices.service';
+import { DispatchService } from './dispatch/dispatch.service';
+import { ReaperService } from './dispatch/reaper.service';
+import { HealthController } from './health/health.controller';
+import { JobsController } from './jobs/jobs.controller';
+import { JobsService } from './jobs/jobs.service';
+import { PrismaService } from './prisma/prisma.service';
+import { RedisService } from './redis/redis';
+import { RunLifecycleService } from './runs/run-lifecycle.service';
+import { RunsRepository } from './runs/runs.repository';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: ApiConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [TerminusModule.forRoot({ logger: false })],
+      controllers: [JobsController, DevicesController, AgentsController, HealthController],
+      providers: [
+        { provide: API_CONFIG, useValue: config },
+        { provide: APP_FILTER, useClass: ApiErrorFilter },
+        PrismaService,
+        RedisService,
+        DispatchService,
+        ReaperService,
+        RunsRepository,
+        RunLifecycleService,
+        JobsService,
+        DevicesService,
+        AgentsService,
+        AgentTokenGuard,
+      ],
+    };
+  }
+}

@@ -1,0 +1,90 @@
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+  PipeTransform,
+  UnprocessableEntityException,
+  BadRequestException,
+} from '@nestjs/common';
+import type { ApiError } from '@farm/contracts';
+import type { Response } from 'express';
+import { z } from 'zod';
+
+type Detail = ApiError['details'][number];
+
+/** Turns zod issues into `{ path, message }` pairs; paths read like `devices.tags[0]`. */
+export function zodDetails(error: z.ZodError): Detail[] {
+  return error.issues.map((issue) => ({ path: formatPath(issue.path) || '(body)', message: issue.message }));
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((out, key) => {
+    if (typeof key === 'number') return `${out}[${key}]`;
+    return out ? `${out}.${String(key)}` : String(key);
+  }, '');
+}
+
+/** 400 naming every bad field. */
+export class InvalidInput extends BadRequestException {
+  constructor(details: Detail[], message = 'The request is invalid') {
+    super({ message, details });
+  }
+}
+
+/** 422: well-formed, but it names something that does not exist or cannot be served. */
+export class Unprocessable extends UnprocessableEntityException {
+  constructor(details: Detail[], message = 'The request cannot be processed') {
+    super({ message, details });
+  }
+}
+
+/** Validates a body, query or param with a zod schema, answering 400 with every bad path. */
+export class ZodPipe<S extends z.ZodType> implements PipeTransform<unknown, z.output<S>> {
+  constructor(
+    private readonly schema: S,
+    private readonly prefix?: string,
+  ) {}
+
+  transform(value: unknown): z.output<S> {
+    const parsed = this.schema.safeParse(value);
+    if (parsed.success) return parsed.data;
+    const details = zodDetails(parsed.error).map((d) =>
+      this.prefix ? { ...d, path: d.path === '(body)' ? this.prefix : `${this.prefix}.${d.path}` } : d,
+    );
+    throw new InvalidInput(details);
+  }
+}
+
+/** Every error leaves the API as `{ statusCode, error, message, details }`. */
+@Catch()
+export class ApiErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger(ApiErrorFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const body = this.toBody(exception);
+    if (body.statusCode >= 500) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    response.status(body.statusCode).json(body);
+  }
+
+  private toBody(exception: unknown): ApiError {
+    if (!(exception instanceof HttpException)) {
+      return { statusCode: 500, error: 'Internal Server Error', message: 'Internal server error', details: [] };
+    }
+    const statusCode = exception.getStatus();
+    const raw = exception.getResponse();
+    const error = HttpStatus[statusCode]?.split('_').map(capitalise).join(' ') ?? 'Error';
+    if (typeof raw === 'string') return { statusCode, error, message: raw, details: [] };
+    const { message, details } = raw as { message?: unknown; details?: Detail[] };
+    // Express's body parser reports bad JSON and oversize bodies as plain HttpExceptions.
+    const text = Array.isArray(message) ? message.join('; ') : typeof message === 'string' ? message : exception.message;
+    return { statusCode, error, message: text, details: details ?? [] };
+  }
+}
+
+function capitalise(word: string): string {
+  return word.charAt(0) + word.slice(1).toLowerCase();
+}

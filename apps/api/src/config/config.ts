@@ -1,0 +1,29 @@
+import { DEFAULT_AGENT_TOKEN, DEFAULT_API_PORT, DEFAULT_REDIS_URL, envInt, envUrl, parseEnv } from '@farm/contracts';
+import { DEFAULT_DATABASE_URL } from '@farm/db';
+import { z } from 'zod';
+
+const ApiEnvSchema = z.object({
+  DATABASE_URL: envUrl(['postgres', 'postgresql']).default(DEFAULT_DATABASE_URL),
+  REDIS_URL: envUrl(['redis', 'rediss']).default(DEFAULT_REDIS_URL),
+  PORT: envInt(0, 65535).default(DEFAULT_API_PORT),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** Shared secret agents present; replaced by per-agent tokens once auth lands. */
+  AGENT_TOKEN: z.string().min(8).default(DEFAULT_AGENT_TOKEN),
+  /** Prefix of every Redis key the farm writes, so several farms can share one Redis. */
+  QUEUE_PREFIX: z.string().regex(/^[a-z0-9_-]{1,32}$/).default('farm'),
+  /** How often agents heartbeat, and how long a silent agent is trusted before its runs are recovered. */
+  HEARTBEAT_INTERVAL_MS: envInt(100, 60_000).default(2_000),
+  AGENT_TIMEOUT_MS: envInt(300, 600_000).default(10_000),
+  /** How often the reaper looks for lost agents and overdue jobs. */
+  REAPER_INTERVAL_MS: envInt(50, 60_000).default(1_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type ApiConfig = z.output<typeof ApiEnvSchema>;
+
+export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
+  return parseEnv(ApiEnvSchema, env);
+}
+
+/** Injection token of the validated configuration. */
+export const API_CONFIG = Symbol('API_CONFIG');

@@ -1,0 +1,102 @@
+import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import {
+  STOP_RUNS_CHANNEL,
+  attemptJobId,
+  bullPriority,
+  deviceQueueName,
+  type RunAssignment,
+  type StopRunsEvent,
+} from '@farm/contracts';
+import { Queue } from 'bullmq';
+import { RedisService } from '../redis/redis';
+
+export interface Dispatchable {
+  assignment: RunAssignment;
+  priority: number;
+}
+
+export interface QueuedAttempt {
+  runId: string;
+  attempt: number;
+  deviceId: string;
+}
+
+/**
+ * The one place that decides how an attempt becomes a BullMQ job: its queue (the device's),
+ * its id (run and attempt, so a repeated add is a no-op), its priority and its retention.
+ */
+@Injectable()
+export class DispatchService implements OnModuleDestroy {
+  private readonly logger = new Logger(DispatchService.name);
+  private readonly queues = new Map<string, Queue<RunAssignment>>();
+
+  constructor(private readonly redis: RedisService) {}
+
+  async enqueue(items: readonly Dispatchable[]): Promise<void> {
+    const byDevice = groupBy(items, (item) => item.assignment.deviceId);
+    await Promise.all(
+      [...byDevice].map(([deviceId, group]) =>
+        this.queue(deviceId).addBulk(
+          group.map(({ assignment, priority }) => ({
+            name: 'run',
+            data: assignment,
+            opts: {
+              jobId: attemptJobId(assignment.runId, assignment.attempt),
+              priority: bullPriority(priority),
+              removeOnComplete: true,
+              removeOnFail: true,
+            },
+          })),
+        ),
+      ),
+    );
+  }
+
+  /** Removes attempts that have not started; an active one is stopped through `stop` instead. */
+  async remove(attempts: readonly QueuedAttempt[]): Promise<void> {
+    await Promise.all(
+      attempts.map(async ({ runId, attempt, deviceId }) => {
+        try {
+          await this.queue(deviceId).remove(attemptJobId(runId, attempt));
+        } catch (error) {
+          // A locked (active) job cannot be removed; the agent's claim will be refused anyway.
+          this.logger.debug(`could not remove ${runId}.${attempt}: ${String(error)}`);
+        }
+      }),
+    );
+  }
+
+  /** Tells agents at once to stop runs at their next phase boundary; heartbeats repeat it. */
+  async stop(runIds: readonly string[], reason: StopRunsEvent['reason']): Promise<void> {
+    if (runIds.length === 0) return;
+    const event: StopRunsEvent = { runIds: [...runIds], reason };
+    await this.redis.client.publish(this.redis.key(STOP_RUNS_CHANNEL), JSON.stringify(event));
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
+  }
+
+  private queue(deviceId: string): Queue<RunAssignment> {
+    let queue = this.queues.get(deviceId);
+    if (!queue) {
+      queue = new Queue<RunAssignment>(deviceQueueName(deviceId), {
+        connection: this.redis.client,
+        prefix: this.redis.prefix,
+      });
+      this.queues.set(deviceId, queue);
+    }
+    return queue;
+  }
+}
+
+function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}

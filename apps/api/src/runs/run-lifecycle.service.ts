@@ -1,0 +1,206 @@
+import { Injectable, Logger } from '@nestjs/common';
+import {
+  ERROR_KINDS,
+  type ErrorKind,
+  type RunAssignment,
+  type RunReport,
+  type RunReportAck,
+  type StopRunsEvent,
+} from '@farm/contracts';
+import { DispatchService, type Dispatchable, type QueuedAttempt } from '../dispatch/dispatch.service';
+import { PrismaService } from '../prisma/prisma.service';
+import { RunsRepository, unique, type LockedRun, type MeasurementRow, type RunSelection, type RunTransition, type Tx } from './runs.repository';
+
+interface AttemptError {
+  kind: ErrorKind;
+  message: string;
+}
+
+/** What a transaction leaves for after its commit: queue work and stop signals. */
+interface Effects {
+  enqueue: Dispatchable[];
+  remove: QueuedAttempt[];
+  stop: { runIds: string[]; reason: StopRunsEvent['reason'] }[];
+}
+
+const TX_OPTIONS = { maxWait: 10_000, timeout: 30_000 };
+
+/**
+ * The run state machine: claims, progress, results, retries, cancellation, recovery and
+ * deadlines. Every change happens under row locks on the runs it touches, and checks the
+ * attempt, so a late or repeated message from an agent can never move a run twice.
+ */
+@Injectable()
+export class RunLifecycleService {
+  private readonly logger = new Logger(RunLifecycleService.name);
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly runs: RunsRepository,
+    private readonly dispatch: DispatchService,
+  ) {}
+
+  async applyReports(agentId: string, reports: readonly RunReport[]): Promise<RunReportAck[]> {
+    return this.transact(async (tx, effects) => {
+      const locked = new Map((await this.runs.lock(tx, { runIds: unique(reports.map((r) => r.runId)) })).map((r) => [r.id, r]));
+      const acks: RunReportAck[] = [];
+      const claims: LockedRun[] = [];
+      const statuses: { id: string; status: LockedRun['status'] }[] = [];
+      const rows: MeasurementRow[] = [];
+      const finishes: { run: LockedRun; rows: number; error: AttemptError | undefined }[] = [];
+
+      for (const report of reports) {
+        const run = locked.get(report.runId);
+        const refusal = refuse(run, agentId, report);
+        if (refusal || !run) {
+          acks.push({ runId: report.runId, ok: false, stop: refusal ?? 'unknown_run' });
+          continue;
+        }
+        switch (report.type) {
+          case 'claim':
+            claims.push(run);
+            run.status = 'preparing';
+            break;
+          case 'status':
+            statuses.push({ id: run.id, status: report.status });
+            run.status = report.status;
+            break;
+          case 'measurements':
+            for (const row of report.rows) rows.push({ ...row, runId: run.id, attempt: run.attempt });
+            break;
+          case 'finish':
+            finishes.push({ run: { ...run }, rows: report.rows, error: report.error });
+            run.status = 'finished';
+            break;
+        }
+        acks.push({ runId: report.runId, ok: true });
+      }
+
+      await this.runs.markClaimed(tx, claims);
+      await this.runs.setStatus(tx, statuses);
+      await this.runs.insertMeasurements(tx, rows);
+      const stored = await this.runs.countMeasurements(
+        tx,
+        finishes.filter((f) => !f.error).map((f) => ({ runId: f.run.id, attempt: f.run.attempt })),
+      );
+      const ends = finishes.map(({ run, rows: sent, error }) => {
+        const n = stored.get(run.id) ?? 0;
+        if (!error && n !== sent) {
+          return { run, error: { kind: 'infrastructure' as const, message: `agent sent ${sent} rows, ${n} stored` } };
+        }
+        return { run, error };
+      });
+      await this.end(tx, ends, effects);
+      return acks;
+    });
+  }
+
+  /** An agent died or restarted: its runs in progress are retried, or end as errored. */
+  async recover(selection: RunSelection, error: AttemptError, includeQueued = false): Promise<number> {
+    return this.transact(async (tx, effects) => {
+      const runs = (await this.runs.lock(tx, selection)).filter((r) => includeQueued || r.status !== 'queued');
+      await this.end(tx, runs.map((run) => ({ run, error })), effects);
+      effects.remove.push(...runs.filter((r) => r.status === 'queued').map(toAttempt));
+      return runs.length;
+    });
+  }
+
+  /** Cancels a job: queued runs end now, running ones stop at their next phase boundary. */
+  async cancelJob(jobId: string): Promise<void> {
+    await this.transact(async (tx, effects) => {
+      // Runs first, then the job: the same lock order as reports take.
+      const runs = (await this.runs.lock(tx, { jobIds: [jobId] })).map((run) => ({ ...run, jobStatus: 'cancelled' as const }));
+      await tx.$executeRawUnsafe(`UPDATE jobs SET status = 'cancelled' WHERE id = $1::uuid AND finished_at IS NULL`, jobId);
+      const queued = runs.filter((r) => r.status === 'queued');
+      await this.end(tx, queued.map((run) => ({ run, error: CANCELLED })), effects);
+      await this.runs.finishCompletedJobs(tx, [jobId]);
+      effects.remove.push(...queued.map(toAttempt));
+      effects.stop.push({ runIds: runs.filter((r) => r.status !== 'queued').map((r) => r.id), reason: 'cancelled' });
+    });
+  }
+
+  /** Ends the runs of jobs past their deadline as timed out. */
+  async expireOverdue(now: Date): Promise<number> {
+    return this.transact(async (tx, effects) => {
+      const runs = await this.runs.lockOverdueOrCancelled(tx, now);
+      const error: AttemptError = { kind: 'deadline', message: 'the job passed its deadline' };
+      await this.end(tx, runs.map((run) => ({ run, error })), effects);
+      effects.remove.push(...runs.filter((r) => r.status === 'queued').map(toAttempt));
+      effects.stop.push({ runIds: runs.filter((r) => r.status !== 'queued').map((r) => r.id), reason: 'deadline' });
+      return runs.length;
+    });
+  }
+
+  private async end(tx: Tx, ends: readonly { run: LockedRun; error: AttemptError | undefined }[], effects: Effects): Promise<void> {
+    if (ends.length === 0) return;
+    const transitions = ends.map(({ run, error }) => decideEnd(run, error));
+    await this.runs.applyTransitions(tx, transitions);
+    await this.runs.releaseDevices(tx, ends.filter(({ run }) => run.status !== 'queued').map(({ run }) => run.deviceId));
+    const byId = new Map(ends.map(({ run }) => [run.id, run]));
+    for (const t of transitions) {
+      const run = byId.get(t.id);
+      if (t.status === 'queued' && run) effects.enqueue.push({ assignment: assignmentOf(run, t.attempt), priority: run.priority });
+    }
+    await this.runs.finishCompletedJobs(tx, ends.map(({ run }) => run.jobId));
+  }
+
+  private async transact<T>(work: (tx: Tx, effects: Effects) => Promise<T>): Promise<T> {
+    const effects: Effects = { enqueue: [], remove: [], stop: [] };
+    const result = await this.prisma.$transaction((tx) => work(tx, effects), TX_OPTIONS);
+    // After the commit: the database already says what must happen, so a failure here is
+    // logged and repaired by the reaper, never rolled back into an inconsistent state.
+    await Promise.all([
+      this.dispatch.enqueue(effects.enqueue),
+      this.dispatch.remove(effects.remove),
+      ...effects.stop.map((s) => this.dispatch.stop(s.runIds, s.reason)),
+    ]).catch((error: unknown) => this.logger.error(`dispatch after commit failed: ${String(error)}`));
+    return result;
+  }
+}
+
+const CANCELLED: AttemptError = { kind: 'cancelled', message: 'the job was cancelled' };
+
+function refuse(run: LockedRun | undefined, agentId: string, report: RunReport): RunReportAck['stop'] | undefined {
+  if (!run || run.agentId !== agentId) return 'unknown_run';
+  if (run.attempt !== report.attempt) return 'stale';
+  if (run.status === 'finished') return 'finished';
+  if (report.type === 'claim') {
+    if (run.jobStatus === 'cancelled') return 'cancelled';
+    return run.status === 'queued' ? undefined : 'stale';
+  }
+  // Anything but a claim needs a claimed attempt: a repeated delivery of a queued job may not report.
+  return run.status === 'queued' ? 'stale' : undefined;
+}
+
+/** What an ended attempt does to its run: pass, retry, or finish with the error's result. */
+export function decideEnd(run: LockedRun, error: AttemptError | undefined): RunTransition {
+  const base = { id: run.id, attempt: run.attempt };
+  if (!error) return { ...base, status: 'finished', result: 'passed', errorKind: null, errorMessage: null };
+  if (run.jobStatus === 'cancelled') {
+    return { ...base, status: 'finished', result: 'cancelled', errorKind: 'cancelled', errorMessage: CANCELLED.message };
+  }
+  const rule = ERROR_KINDS[error.kind];
+  if (rule.retryable && run.attempt < run.maxAttempts) {
+    return { ...base, attempt: run.attempt + 1, status: 'queued', result: null, errorKind: error.kind, errorMessage: error.message };
+  }
+  return { ...base, status: 'finished', result: rule.result, errorKind: error.kind, errorMessage: error.message };
+}
+
+export function assignmentOf(run: LockedRun, attempt: number): RunAssignment {
+  return {
+    runId: run.id,
+    jobId: run.jobId,
+    attempt,
+    deviceId: run.deviceId,
+    model: run.model,
+    scenario: run.scenario,
+    iterations: run.iterations,
+    warmup: run.warmup,
+    network: run.network,
+    deadlineAt: run.deadlineAt.toISOString(),
+  };
+}
+
+function toAttempt(run: LockedRun): QueuedAttempt {
+  return { runId: run.id, attempt: run.attempt, deviceId: run.deviceId };
+}

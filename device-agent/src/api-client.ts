@@ -1,0 +1,74 @@
+import type {
+  AgentRegistered,
+  AgentRegistration,
+  Heartbeat,
+  HeartbeatAck,
+  RunReport,
+  RunReportAck,
+} from '@farm/contracts';
+
+export class ApiRequestError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+
+  /** 4xx other than 408/429 will not succeed when repeated. */
+  get permanent(): boolean {
+    return this.status >= 400 && this.status < 500 && this.status !== 408 && this.status !== 429;
+  }
+}
+
+/** The agent's side of the API: every call has a timeout; callers decide about retries. */
+export class ApiClient {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token: string,
+    private readonly timeoutMs = 15_000,
+  ) {}
+
+  register(body: AgentRegistration): Promise<AgentRegistered> {
+    return this.post('/api/agents/register', body);
+  }
+
+  heartbeat(agentId: string, body: Heartbeat): Promise<HeartbeatAck> {
+    return this.post(`/api/agents/${agentId}/heartbeat`, body);
+  }
+
+  async reports(agentId: string, reports: readonly RunReport[]): Promise<RunReportAck[]> {
+    const { acks } = await this.post<{ acks: RunReportAck[] }>(`/api/agents/${agentId}/reports`, { reports });
+    return acks;
+  }
+
+  async deregister(agentId: string, session: string): Promise<void> {
+    await this.post(`/api/agents/${agentId}/deregister`, { session });
+  }
+
+  private async post<T>(path: string, body: unknown): Promise<T> {
+    const response = await fetch(new URL(path, this.baseUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new ApiRequestError(response.status, `POST ${path}: ${response.status} ${text.slice(0, 500)}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+}
+
+/** Retries a call with exponential backoff until it succeeds, fails permanently, or is stopped. */
+export async function withRetry<T>(call: () => Promise<T>, options: { signal?: AbortSignal; onRetry?: (error: unknown, delayMs: number) => void } = {}): Promise<T> {
+  for (let delay = 100; ; delay = Math.min(delay * 2, 5_000)) {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof ApiRequestError && error.permanent) throw error;
+      if (options.signal?.aborted) throw error;
+      options.onRetry?.(error, delay);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}

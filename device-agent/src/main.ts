@@ -1,0 +1,51 @@
+import { ConfigError } from '@farm/contracts';
+import { Agent } from './agent';
+import type { DeviceBackend } from './backends/backend';
+import { SimulatedBackend } from './backends/simulated/simulated.backend';
+import { loadAgentConfig, type AgentConfig } from './config';
+import { createLogger } from './logger';
+
+function createBackends(config: AgentConfig): DeviceBackend[] {
+  return config.BACKENDS.map((name): DeviceBackend => {
+    switch (name) {
+      case 'simulated':
+        return new SimulatedBackend({
+          agentName: config.AGENT_NAME,
+          devices: config.SIM_DEVICES,
+          profiles: config.SIM_PROFILES,
+          timeScale: config.SIM_TIME_SCALE,
+          faults: config.SIM_FAULTS,
+          tags: config.SIM_TAGS,
+        });
+      case 'browser':
+      case 'android':
+        throw new ConfigError(`BACKENDS: the ${name} backend is not available in this build of the agent`);
+    }
+  });
+}
+
+async function main(): Promise<void> {
+  const config = loadAgentConfig();
+  const log = createLogger(config.LOG_LEVEL, `agent:${config.AGENT_NAME}`);
+  const agent = new Agent(config, createBackends(config), log);
+  await agent.start();
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (++signals > 1) process.exit(130);
+    log.info(`${signal}: finishing runs in progress (again to exit at once)`);
+    agent.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error(error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,118 @@
+import type { ErrorKind, Measurement, RunAssignment, RunReportAck, RunStatus } from '@farm/contracts';
+import { RunError, type DeviceBackend, type RunContext } from './backends/backend';
+import type { Logger } from './logger';
+import type { Reporter } from './reporter';
+
+/** Why a run was told to stop; becomes the attempt's error kind. */
+export type StopReason = 'cancelled' | 'deadline' | 'timeout' | 'shutdown' | 'stale';
+
+export class RunStopped extends Error {
+  constructor(readonly reason: StopReason) {
+    super(`run stopped: ${reason}`);
+  }
+}
+
+const STOP_KINDS: Record<StopReason, ErrorKind> = {
+  cancelled: 'cancelled',
+  deadline: 'deadline',
+  timeout: 'timeout',
+  shutdown: 'agent_shutdown',
+  stale: 'cancelled',
+};
+
+/** Measurement rows a batch upload carries at most. */
+const ROWS_PER_BATCH = 500;
+
+/**
+ * Runs one attempt on one device: claims it, lets the backend run it, streams its rows in
+ * batches, and reports how it ended. A stop request (cancel, deadline, timeout, shutdown)
+ * takes effect at the backend's next phase boundary.
+ */
+export class RunExecution {
+  private readonly controller = new AbortController();
+  private buffer: Measurement[] = [];
+  private uploads: Promise<void>[] = [];
+  private batch = 0;
+  private sent = 0;
+
+  constructor(
+    readonly assignment: RunAssignment,
+    private readonly serial: string,
+    private readonly backend: DeviceBackend,
+    private readonly reporter: Reporter,
+    private readonly log: Logger,
+    private readonly timeoutMs: number,
+  ) {}
+
+  stop(reason: StopReason): void {
+    if (!this.controller.signal.aborted) this.controller.abort(new RunStopped(reason));
+  }
+
+  /** Returns false when the API refused the claim (stale or cancelled): nothing ran. */
+  async execute(): Promise<boolean> {
+    const { runId, attempt } = this.assignment;
+    const claim = await this.reporter.send({ type: 'claim', runId, attempt });
+    if (!claim.ok) {
+      this.log.info({ runId, attempt, reason: claim.stop }, 'claim refused; attempt dropped');
+      return false;
+    }
+    const deadline = Math.min(this.timeoutMs, Date.parse(this.assignment.deadlineAt) - Date.now());
+    const timer = setTimeout(() => this.stop(deadline < this.timeoutMs ? 'deadline' : 'timeout'), Math.max(0, deadline));
+    let error: { kind: ErrorKind; message: string } | undefined;
+    try {
+      await this.backend.run(this.serial, this.context());
+    } catch (thrown) {
+      error = describe(this.controller.signal.reason ?? thrown, thrown);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (this.buffer.length > 0) this.status('uploading');
+    this.flushRows();
+    await Promise.all(this.uploads);
+    await this.reporter.send({ type: 'finish', runId, attempt, rows: this.sent, ...(error && { error }) });
+    this.log.info({ runId, attempt, rows: this.sent, error: error?.kind }, 'attempt finished');
+    return true;
+  }
+
+  private context(): RunContext {
+    const signal = this.controller.signal;
+    return {
+      assignment: this.assignment,
+      signal,
+      checkpoint: () => {
+        if (signal.aborted) throw signal.reason as Error;
+      },
+      status: (status) => this.status(status),
+      record: (measurement) => {
+        this.buffer.push(measurement);
+        if (this.buffer.length >= ROWS_PER_BATCH) this.flushRows();
+      },
+    };
+  }
+
+  private status(status: Exclude<RunStatus, 'queued' | 'finished'>): void {
+    const { runId, attempt } = this.assignment;
+    this.uploads.push(this.reporter.send({ type: 'status', runId, attempt, status }).then((ack) => this.onAck(ack)));
+  }
+
+  private flushRows(): void {
+    if (this.buffer.length === 0) return;
+    const rows = this.buffer;
+    this.buffer = [];
+    this.sent += rows.length;
+    const { runId, attempt } = this.assignment;
+    this.uploads.push(this.reporter.send({ type: 'measurements', runId, attempt, batch: this.batch++, rows }).then((ack) => this.onAck(ack)));
+  }
+
+  private onAck(ack: RunReportAck): void {
+    if (ack.ok) return;
+    this.stop(ack.stop === 'cancelled' ? 'cancelled' : 'stale');
+  }
+}
+
+function describe(reason: unknown, thrown: unknown): { kind: ErrorKind; message: string } {
+  if (reason instanceof RunStopped) return { kind: STOP_KINDS[reason.reason], message: reason.message };
+  if (reason instanceof RunError) return { kind: reason.kind, message: reason.message };
+  const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+  return { kind: 'infrastructure', message: error.message };
+}

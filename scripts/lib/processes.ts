@@ -1,0 +1,65 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+
+export interface Service {
+  name: string;
+  child: ChildProcess;
+  /** Resolves with the exit code (or signal) once the process has exited. */
+  exited: Promise<number | NodeJS.Signals>;
+  stop(signal?: NodeJS.Signals): Promise<number | NodeJS.Signals>;
+}
+
+/**
+ * Starts a TypeScript entry point of the repository as its own process, with the given
+ * environment on top of this one's. Output goes to ours, each line prefixed with the name,
+ * unless `quiet`.
+ */
+export function startService(name: string, entry: string, env: NodeJS.ProcessEnv, options: { quiet?: boolean } = {}): Service {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', path.join(ROOT, entry)], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  for (const stream of [child.stdout, child.stderr]) {
+    let pending = '';
+    stream?.on('data', (chunk: Buffer) => {
+      if (options.quiet) return;
+      pending += chunk.toString();
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) process.stderr.write(`[${name}] ${line}\n`);
+    });
+  }
+  const exited = new Promise<number | NodeJS.Signals>((resolve) => {
+    child.on('exit', (code, signal) => resolve(code ?? signal ?? 0));
+  });
+  return {
+    name,
+    child,
+    exited,
+    stop: (signal: NodeJS.Signals = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Polls a URL until it answers 2xx, the service exits, or the timeout passes. */
+export async function waitForHttp(url: string, service: Service | undefined, timeoutMs = 60_000): Promise<void> {
+  const started = Date.now();
+  let exited = false;
+  void service?.exited.then(() => (exited = true));
+  for (;;) {
+    if (exited) throw new Error(`${service?.name ?? url} exited before it was ready`);
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      if (response.ok) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() - started > timeoutMs) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
