@@ -166,7 +166,9 @@ function refuse(run: LockedRun | undefined, agentId: string, report: RunReport):
   if (run.status === 'finished') return 'finished';
   if (report.type === 'claim') {
     if (run.jobStatus === 'cancelled') return 'cancelled';
-    return run.status === 'queued' ? undefined : 'stale';
+    // A claim repeated because its answer was lost is granted again; the agent drops a
+    // second delivery of an attempt it is already running, so this cannot run it twice.
+    return run.status === 'queued' || run.status === 'preparing' ? undefined : 'stale';
   }
   // Anything but a claim needs a claimed attempt: a repeated delivery of a queued job may not report.
   return run.status === 'queued' ? 'stale' : undefined;

@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import { DEFAULT_AGENT_TOKEN, DEFAULT_REDIS_URL } from '@farm/contracts';
+import { DEFAULT_DATABASE_URL } from '@farm/db';
+import { migrate } from '../db/migrate';
+import { preflight } from './preflight';
+import { startService, waitForHttp, type Service } from './processes';
+
+export interface StackOptions {
+  /** Port of the API; 0 picks a free one. */
+  port?: number;
+  /** Simulated agents to start, each with its environment on top of the defaults. */
+  agents?: NodeJS.ProcessEnv[];
+  /** Environment for every process on top of this one's. */
+  env?: NodeJS.ProcessEnv;
+  quiet?: boolean;
+}
+
+export interface Stack {
+  apiUrl: string;
+  env: NodeJS.ProcessEnv;
+  api: Service;
+  agents: Service[];
+  startAgent(env: NodeJS.ProcessEnv): Service;
+  stop(): Promise<void>;
+}
+
+export class PreflightError extends Error {}
+
+/**
+ * Brings up the farm on this machine: checks PostgreSQL and Redis, applies migrations, starts
+ * the API and the agents as processes, and waits until the API answers and the agents have
+ * registered their devices.
+ */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const databaseUrl = options.env?.['DATABASE_URL'] ?? process.env['DATABASE_URL'] ?? DEFAULT_DATABASE_URL;
+  const redisUrl = options.env?.['REDIS_URL'] ?? process.env['REDIS_URL'] ?? DEFAULT_REDIS_URL;
+  const problems = await preflight({ databaseUrl, redisUrl });
+  if (problems.length > 0) throw new PreflightError(`The farm cannot start:\n  - ${problems.join('\n  - ')}`);
+  await migrate({ databaseUrl, log: () => undefined });
+
+  const port = options.port || (await freePort());
+  const env: NodeJS.ProcessEnv = {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    AGENT_TOKEN: process.env['AGENT_TOKEN'] ?? DEFAULT_AGENT_TOKEN,
+    ...options.env,
+    PORT: String(port),
+  };
+  const apiUrl = `http://127.0.0.1:${port}`;
+  const api = startService('api', 'apps/api/src/main.ts', env, { quiet: options.quiet });
+  const agents: Service[] = [];
+  const startAgent = (agentEnv: NodeJS.ProcessEnv): Service => {
+    const name = agentEnv['AGENT_NAME'] ?? `agent-${randomUUID().slice(0, 8)}`;
+    const service = startService(name, 'device-agent/src/main.ts', { ...env, API_URL: apiUrl, AGENT_NAME: name, ...agentEnv }, { quiet: options.quiet });
+    agents.push(service);
+    return service;
+  };
+  const stack: Stack = {
+    apiUrl,
+    env,
+    api,
+    agents,
+    startAgent,
+    stop: async () => {
+      await Promise.all(agents.map((a) => a.stop()));
+      await api.stop();
+    },
+  };
+  try {
+    await waitForHttp(`${apiUrl}/api/health`, api);
+    for (const agentEnv of options.agents ?? []) startAgent(agentEnv);
+    await waitForDevices(apiUrl, options.agents ?? []);
+  } catch (error) {
+    await stack.stop();
+    throw error;
+  }
+  return stack;
+}
+
+/** Waits until every agent started with the stack shows as online. */
+async function waitForDevices(apiUrl: string, agents: NodeJS.ProcessEnv[], timeoutMs = 60_000): Promise<void> {
+  const names = new Set(agents.map((a) => a['AGENT_NAME']).filter((n): n is string => Boolean(n)));
+  const started = Date.now();
+  while (names.size > 0) {
+    const list = (await (await fetch(`${apiUrl}/api/agents`)).json()) as { name: string; state: string }[];
+    if ([...names].every((n) => list.some((a) => a.name === n && a.state === 'online'))) return;
+    if (Date.now() - started > timeoutMs) throw new Error(`agents did not register within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
