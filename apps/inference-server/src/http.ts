@@ -58,6 +58,7 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
+      req.off('close', onClose);
       if (err) reject(err);
       else resolve(Buffer.concat(chunks, length));
     };
@@ -67,10 +68,14 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
       else chunks.push(chunk);
     };
     const onEnd = (): void => finish(null);
-    const onError = (err: Error): void => finish(err);
+    const cutShort = (why: string): HttpError => new HttpError(400, `the request body was cut short (${why})`, [{ path: 'body', message: 'must be sent whole' }]);
+    const onError = (err: Error): void => finish(cutShort(err.message));
+    // A client that goes away mid-body must not leave the handler waiting forever.
+    const onClose = (): void => finish(cutShort('connection closed'));
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);
+    req.once('close', onClose);
   });
 }
 

@@ -34,7 +34,8 @@ export interface InferenceServer {
   stop(): Promise<void>;
 }
 
-const RAW_TYPES = new Set(['image/jpeg', 'image/png']);
+// image/jpg is not registered, but common enough in clients to take.
+const RAW_TYPES = new Set(['image/jpeg', 'image/jpg', 'image/png']);
 const MULTIPART = 'multipart/form-data';
 
 /** The public view of a loaded model: registry facts, load times, and where to fetch its files. */

@@ -38,7 +38,8 @@ function spawn(init: WorkerInit): Worker {
   if (ext !== '.ts') return new Worker(file, { workerData: init });
   const env = { ...process.env };
   env.SWC_NODE_PROJECT ??= path.resolve(__dirname, '..', '..', '..', 'tsconfig.json');
-  return new Worker(`require('@swc-node/register'); require(${JSON.stringify(file)});`, { eval: true, workerData: init, env });
+  const register = require.resolve('@swc-node/register');
+  return new Worker(`require(${JSON.stringify(register)}); require(${JSON.stringify(file)});`, { eval: true, workerData: init, env });
 }
 
 /** A fixed set of inference workers, each running one task at a time. */
