@@ -11,6 +11,7 @@ module.exports = {
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j)s$': ['@swc/jest', { ...swcrc, swcrc: false }] },
   moduleNameMapper: {
+    '^@farm/models/browser$': '<rootDir>/libs/models/src/browser.ts',
     '^@farm/(contracts|db|models|stats)$': '<rootDir>/libs/$1/src/index.ts',
   },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],

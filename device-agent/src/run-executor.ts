@@ -20,8 +20,9 @@ const STOP_KINDS: Record<StopReason, ErrorKind> = {
   stale: 'cancelled',
 };
 
-/** Measurement rows a batch upload carries at most. */
+/** A batch of rows goes up when it is this large, or this old: results stream while a run goes. */
 const ROWS_PER_BATCH = 500;
+const BATCH_MAX_AGE_MS = 1_000;
 
 /**
  * Runs one attempt on one device: claims it, lets the backend run it, streams its rows in
@@ -34,6 +35,7 @@ export class RunExecution {
   private uploads: Promise<void>[] = [];
   private batch = 0;
   private sent = 0;
+  private lastFlush = Date.now();
 
   constructor(
     readonly assignment: RunAssignment,
@@ -85,7 +87,7 @@ export class RunExecution {
       status: (status) => this.status(status),
       record: (measurement) => {
         this.buffer.push(measurement);
-        if (this.buffer.length >= ROWS_PER_BATCH) this.flushRows();
+        if (this.buffer.length >= ROWS_PER_BATCH || Date.now() - this.lastFlush >= BATCH_MAX_AGE_MS) this.flushRows();
       },
     };
   }
@@ -96,6 +98,7 @@ export class RunExecution {
   }
 
   private flushRows(): void {
+    this.lastFlush = Date.now();
     if (this.buffer.length === 0) return;
     const rows = this.buffer;
     this.buffer = [];

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { type INestApplication, type LoggerService } from '@nestjs/common';
+import { type INestApplication, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { json } from 'express';
@@ -7,8 +7,8 @@ import { AppModule } from './app.module';
 import type { ApiConfig } from './config/config';
 
 /** Builds the API application (not yet listening): used by main, the tests and the OpenAPI export. */
-export async function createApi(config: ApiConfig, logger?: LoggerService | false): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule.forRoot(config), { logger: logger ?? undefined, bodyParser: false });
+export async function createApi(config: ApiConfig): Promise<INestApplication> {
+  const app = await NestFactory.create(AppModule.forRoot(config), { logger: nestLogLevels(config.LOG_LEVEL), bodyParser: false });
   // Agents upload measurement batches of a few thousand rows at once.
   app.use(json({ limit: '8mb' }));
   app.setGlobalPrefix('api');
@@ -25,4 +25,12 @@ export function openApiDocument(app: INestApplication): OpenAPIObject {
     .addBearerAuth()
     .build();
   return SwaggerModule.createDocument(app, config);
+}
+
+const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+const FROM_CONFIG: Record<ApiConfig['LOG_LEVEL'], number> = { silent: 0, fatal: 1, error: 2, warn: 3, info: 4, debug: 5, trace: 6 };
+
+function nestLogLevels(level: ApiConfig['LOG_LEVEL']): LogLevel[] | false {
+  const count = FROM_CONFIG[level];
+  return count === 0 ? false : LEVELS.slice(0, count);
 }

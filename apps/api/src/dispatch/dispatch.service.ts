@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import {
   STOP_RUNS_CHANNEL,
   attemptJobId,
@@ -26,7 +26,7 @@ export interface QueuedAttempt {
  * its id (run and attempt, so a repeated add is a no-op), its priority and its retention.
  */
 @Injectable()
-export class DispatchService implements OnModuleDestroy {
+export class DispatchService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(DispatchService.name);
   private readonly queues = new Map<string, Queue<RunAssignment>>();
 
@@ -73,7 +73,7 @@ export class DispatchService implements OnModuleDestroy {
     await this.redis.client.publish(this.redis.key(STOP_RUNS_CHANNEL), JSON.stringify(event));
   }
 
-  async onModuleDestroy(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     await Promise.all([...this.queues.values()].map((queue) => queue.close()));
   }
 

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { AgentsService } from '../agents/agents.service';
 import { API_CONFIG, type ApiConfig } from '../config/config';
 import { RedisService } from '../redis/redis';
@@ -13,7 +13,7 @@ import { RunLifecycleService } from '../runs/run-lifecycle.service';
  * the agent's last heartbeat (12 s with the defaults), or at once when the agent restarts.
  */
 @Injectable()
-export class ReaperService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ReaperService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(ReaperService.name);
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -32,7 +32,8 @@ export class ReaperService implements OnApplicationBootstrap, OnApplicationShutd
     }, this.config.REAPER_INTERVAL_MS);
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  // First at shutdown, while the database and Redis are still connected.
+  async onModuleDestroy(): Promise<void> {
     clearInterval(this.timer);
     await this.running;
   }

@@ -1,10 +1,10 @@
-import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { PrismaClient } from '@farm/db';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { API_CONFIG, type ApiConfig } from '../config/config';
 
 @Injectable()
-export class PrismaService extends PrismaClient implements OnModuleInit, OnModuleDestroy {
+export class PrismaService extends PrismaClient implements OnModuleInit, OnApplicationShutdown {
   constructor(@Inject(API_CONFIG) config: ApiConfig) {
     super({ adapter: new PrismaPg({ connectionString: config.DATABASE_URL }) });
   }
@@ -13,7 +13,8 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnModul
     await this.$connect();
   }
 
-  async onModuleDestroy(): Promise<void> {
+  // Last of all at shutdown: the reaper and in-flight requests may still need the database.
+  async onApplicationShutdown(): Promise<void> {
     await this.$disconnect();
   }
 }
