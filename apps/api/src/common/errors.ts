@@ -17,7 +17,12 @@ type Detail = ApiError['details'][number];
 
 /** Turns zod issues into `{ path, message }` pairs; paths read like `devices.tags[0]`. */
 export function zodDetails(error: z.ZodError): Detail[] {
-  return error.issues.map((issue) => ({ path: formatPath(issue.path) || '(body)', message: issue.message }));
+  return error.issues.flatMap((issue) =>
+    // An unknown field is named by its own path, so a client sees which field to drop.
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ path: formatPath([...issue.path, key]), message: 'is not a known field' }))
+      : [{ path: formatPath(issue.path) || '(body)', message: issue.message }],
+  );
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
