@@ -1,4 +1,4 @@
-import { Injectable, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import { ConflictException, Injectable, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import {
   BUNDLED_MODELS,
   type JobProgress,
@@ -141,7 +141,9 @@ export class JobsService {
   }
 
   async cancel(id: string): Promise<JobView> {
-    await this.requireJob(id);
+    const job = await this.prisma.job.findUnique({ where: { id }, select: { finishedAt: true, status: true } });
+    if (!job) throw new NotFoundException(`job ${id} does not exist`);
+    if (job.finishedAt) throw new ConflictException(`job ${id} has already ${job.status === 'cancelled' ? 'been cancelled' : 'finished'}`);
     await this.lifecycle.cancelJob(id);
     return this.get(id);
   }

@@ -1,0 +1,142 @@
+import type { JobView, RunView } from '@farm/contracts';
+import { countRows, startTestFarm, until, type TestFarm } from './support';
+
+/** About 2 s a run: low-end phones, InceptionV3, 12 iterations, 1/20 of modelled time. */
+const SLOW = { SIM_TIME_SCALE: '0.05', SIM_PROFILES: 'low_end' };
+
+function time(value: string | null): number {
+  return value ? Date.parse(value) : Number.NaN;
+}
+
+describe('dispatch', () => {
+  describe('on one device', () => {
+    let farm: TestFarm;
+    beforeAll(async () => {
+      farm = await startTestFarm([{ name: 'solo', env: { SIM_DEVICES: '1', SIM_TIME_SCALE: '0.01', SIM_PROFILES: 'low_end' } }]);
+    });
+    afterAll(() => farm.stop());
+
+    it('runs one run at a time, higher priority first', async () => {
+      const low = await farm.api.submit({ name: 'low', models: ['mobilenet_v2', 'mobilenet_v2_mid', 'inception_v3'], scenarios: ['on_device', 'cloud'], devices: { tags: [farm.tag] }, iterations: 10, priority: 1 });
+      await until(async () => (await farm.api.job(low.id)).progress.running > 0, 10_000, 'the first low-priority run');
+      const high = await farm.api.submit({ name: 'high', models: ['mobilenet_v2'], scenarios: ['on_device', 'cloud'], devices: { tags: [farm.tag] }, iterations: 10, priority: 10 });
+      const [lowDone, highDone] = [await farm.api.waitForJob(low.id), await farm.api.waitForJob(high.id)];
+      expect(lowDone.progress.passed).toBe(6);
+      expect(highDone.progress.passed).toBe(2);
+
+      const highStarts = (highDone.runs ?? []).map((r) => time(r.startedAt));
+      const lowBeforeHigh = (lowDone.runs ?? []).filter((r) => time(r.startedAt) < Math.max(...highStarts));
+      // Only the low-priority run already on the device when the urgent job came may precede it.
+      expect(lowBeforeHigh.length).toBe(1);
+
+      const runs: RunView[] = [...(lowDone.runs ?? []), ...(highDone.runs ?? [])].sort((a, b) => time(a.startedAt) - time(b.startedAt));
+      for (let i = 1; i < runs.length; i++) {
+        expect(time(runs[i]?.startedAt ?? null)).toBeGreaterThanOrEqual(time(runs[i - 1]?.finishedAt ?? null));
+      }
+    });
+  });
+
+  describe('cancel and deadlines', () => {
+    let farm: TestFarm;
+    beforeAll(async () => {
+      farm = await startTestFarm([{ name: 'cancel', env: { SIM_DEVICES: '2', ...SLOW } }]);
+    });
+    afterAll(() => farm.stop());
+
+    it('cancel ends queued runs at once and running ones at their next phase boundary', async () => {
+      const job = await farm.api.submit({ name: 'to-cancel', models: ['inception_v3'], scenarios: ['on_device', 'cloud'], devices: { tags: [farm.tag] }, iterations: 12 });
+      await until(async () => (await farm.api.job(job.id)).progress.running === 2, 10_000, 'both devices busy');
+      const cancelledAt = Date.now();
+      const response = await farm.api.request<JobView>('POST', `/api/jobs/${job.id}/cancel`);
+      expect(response.status).toBe(200);
+      expect(response.body.status).toBe('cancelled');
+      expect(response.body.progress).toMatchObject({ queued: 0, cancelled: 2, running: 2 });
+
+      const done = await farm.api.waitForJob(job.id, { timeoutMs: 10_000, pollMs: 50 });
+      // A low-end InceptionV3 phase is at most ~150 ms here; a whole run is ~2 s.
+      expect(time(done.finishedAt) - cancelledAt).toBeLessThan(1_000);
+      expect(done.status).toBe('cancelled');
+      expect(done.progress).toMatchObject({ total: 4, cancelled: 4, passed: 0 });
+      expect((await farm.api.summary(job.id)).groups).toEqual([]);
+
+      const again = await farm.api.request('POST', `/api/jobs/${job.id}/cancel`);
+      expect(again.status).toBe(409);
+      const devices = await farm.api.request<{ state: string; tags: string[] }[]>('GET', '/api/devices?backend=simulated');
+      expect(devices.body.filter((d) => d.tags.includes(farm.tag)).map((d) => d.state)).toEqual(['available', 'available']);
+    });
+
+    it('ends the runs of a job past its deadline as timed out', async () => {
+      const job = await farm.api.submit({ name: 'late', models: ['inception_v3'], scenarios: ['on_device', 'cloud'], devices: { tags: [farm.tag] }, iterations: 12 });
+      await until(async () => (await farm.api.job(job.id)).progress.running === 2, 10_000, 'both devices busy');
+      await farm.db.query(`UPDATE jobs SET deadline_at = now() WHERE id = $1`, [job.id]);
+      const done = await farm.api.waitForJob(job.id, { timeoutMs: 10_000 });
+      expect(done.status).toBe('finished');
+      expect(done.progress).toMatchObject({ total: 4, timedOut: 4 });
+      expect(done.runs?.every((r) => r.errorKind === 'deadline')).toBe(true);
+    });
+  });
+
+  describe('injected faults', () => {
+    let farm: TestFarm;
+    let serial: (n: number) => string;
+    beforeAll(async () => {
+      const name = 'faults';
+      serial = (n) => `${farm.agentEnv(name)['AGENT_NAME']}-sim-00${n}`;
+      farm = await startTestFarm([], {});
+      farm.stack.startAgent(
+        farm.agentEnv(name, {
+          SIM_DEVICES: '4',
+          SIM_TIME_SCALE: '0.01',
+          SIM_FAULTS: `fail:${serial(1)},lose:${serial(2)},hang:${serial(3)}`,
+          RUN_TIMEOUT_MS: '1500',
+        }),
+      );
+      await until(async () => {
+        const devices = await farm.api.request<{ tags: string[] }[]>('GET', '/api/devices?state=available');
+        return devices.body.filter((d) => d.tags.includes(farm.tag)).length === 4;
+      }, 30_000, 'the fault agent');
+    });
+    afterAll(() => farm.stop());
+
+    it('fails, loses and times out exactly the faulty devices, and the job still finishes', async () => {
+      const job = await farm.api.submit({ name: 'faults', models: ['mobilenet_v2'], scenarios: ['on_device'], devices: { tags: [farm.tag] }, iterations: 5 });
+      const done = await farm.api.waitForJob(job.id, { timeoutMs: 30_000 });
+      const devices = await farm.api.request<{ id: string; serial: string; state: string }[]>('GET', '/api/devices?backend=simulated');
+      const bySerial = new Map(devices.body.map((d) => [d.serial, d]));
+      const resultOf = (n: number) => done.runs?.find((r) => r.deviceId === bySerial.get(serial(n))?.id);
+
+      expect(resultOf(1)).toMatchObject({ result: 'failed', errorKind: 'benchmark' });
+      expect(resultOf(2)).toMatchObject({ result: 'errored', errorKind: 'device_lost' });
+      expect(resultOf(3)).toMatchObject({ result: 'timed_out', errorKind: 'timeout' });
+      expect(resultOf(4)).toMatchObject({ result: 'passed', errorKind: null });
+      expect(bySerial.get(serial(2))?.state).toBe('offline');
+      expect(bySerial.get(serial(3))?.state).toBe('available');
+      // Only the passing run counts; the others' partial rows stay out of every figure.
+      const summary = await farm.api.summary(job.id);
+      expect(new Set(summary.groups.map((g) => g.n))).toEqual(new Set([1, 5]));
+      expect((await countRows(farm.db, job.id)).current).toBeGreaterThanOrEqual(21);
+    });
+  });
+
+  describe('an agent stopped with SIGTERM', () => {
+    let farm: TestFarm;
+    beforeAll(async () => {
+      farm = await startTestFarm([{ name: 'polite', env: { SIM_DEVICES: '2', ...SLOW } }]);
+    });
+    afterAll(() => farm.stop());
+
+    it('finishes the runs it has started, takes no more, and the rest run when it is back', async () => {
+      const job = await farm.api.submit({ name: 'sigterm', models: ['inception_v3', 'mobilenet_v2'], scenarios: ['on_device'], devices: { tags: [farm.tag] }, iterations: 12 });
+      await until(async () => (await farm.api.job(job.id)).progress.running === 2, 10_000, 'both devices busy');
+      const exit = await farm.stack.agents[0]?.stop('SIGTERM');
+      expect(exit).toBe(0);
+      const paused = await farm.api.job(job.id);
+      expect(paused.progress).toMatchObject({ passed: 2, queued: 2, running: 0 });
+
+      farm.stack.startAgent(farm.agentEnv('polite', { SIM_DEVICES: '2', ...SLOW }));
+      const done = await farm.api.waitForJob(job.id, { timeoutMs: 30_000 });
+      expect(done.progress).toMatchObject({ total: 4, passed: 4 });
+      expect(done.runs?.every((r) => r.attempt === 1)).toBe(true);
+    });
+  });
+});

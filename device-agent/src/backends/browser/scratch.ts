@@ -1,0 +1,2 @@
+import { x } from '../../../../apps/bench-web/src/server';
+export const y = x;
