@@ -10,5 +10,5 @@ export default defineConfig({
   engine: 'js',
   schema: 'prisma/schema.prisma',
   migrations: { path: 'prisma/migrations' },
-  adapter: async () => new PrismaPg({ connectionString: databaseUrl }),
+  adapter: () => Promise.resolve(new PrismaPg({ connectionString: databaseUrl })),
 });

@@ -1,7 +1,7 @@
-import type { ApiError } from '@farm/contracts';
+import type { ApiError, JobSpecInput } from '@farm/contracts';
 import { startTestFarm, type TestFarm } from './support';
 
-const valid = { name: 'ok', models: ['mobilenet_v2'], scenarios: ['on_device'], iterations: 2 };
+const valid: JobSpecInput = { name: 'ok', models: ['mobilenet_v2'], scenarios: ['on_device'], iterations: 2 };
 
 /** Each kind of invalid field, and the path the 400 must name. */
 const INVALID: [string, unknown, string][] = [

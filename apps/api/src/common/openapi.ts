@@ -3,6 +3,7 @@ import { z } from 'zod';
 
 /** The OpenAPI form of a zod schema: the request as the API validates it. */
 export function jsonSchema(schema: z.ZodType): SchemaObject {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-  return rest as SchemaObject;
+  const json: Record<string, unknown> = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+  delete json['$schema'];
+  return json;
 }

@@ -1,2 +1,0 @@
-import { x } from '../../../../apps/bench-web/src/server';
-export const y = x;
