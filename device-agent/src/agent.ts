@@ -83,6 +83,7 @@ export class Agent {
       for (const run of this.active.values()) run.stop('shutdown');
       await closing;
     }
+    await this.reporter.drain();
     clearInterval(this.heartbeatTimer);
     await this.api.deregister(this.agentId, this.session).catch((error: unknown) => this.log.warn(`deregister failed: ${String(error)}`));
     await Promise.all(this.backends.map((b) => b.close()));

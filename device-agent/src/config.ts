@@ -32,7 +32,7 @@ const AgentEnvSchema = z.object({
   /** How long SIGTERM waits for runs in progress before it hands them back. */
   SHUTDOWN_GRACE_MS: envInt(0, 3_600_000).default(30_000),
   /** Reports are batched across devices and sent at least this often. */
-  REPORT_FLUSH_MS: envInt(1, 10_000).default(10),
+  REPORT_FLUSH_MS: envInt(0, 10_000).default(2),
   SIM_DEVICES: envInt(0, 10_000).default(6),
   SIM_PROFILES: list(z.enum(PROFILE_NAMES)).default([...PROFILE_NAMES] as ProfileName[]),
   /** Simulated phases sleep for their modelled duration times this factor (0: no sleep). */

@@ -9,11 +9,31 @@ interface Pending {
 }
 
 /**
- * Sends run reports of all the agent's devices in batches: one request carries whatever
- * queued up while the previous one was in flight. Reports are idempotent on the API side
- * (attempt checks, unique measurement keys), so a batch whose answer was lost is sent again.
+ * Sends run reports of all the agent's devices in batches. Reports go through a few lanes, a
+ * device always through the same one, so each device's reports arrive in the order it made
+ * them (a run's rows before its finish, a finish before the next claim) while other devices'
+ * batches are in flight beside them. A lane sends whatever queued up while its previous
+ * request was out. Reports are idempotent on the API side (attempt checks, unique measurement
+ * keys), so a batch whose answer was lost is simply sent again.
  */
 export class Reporter {
+  private readonly lanes: Lane[];
+
+  constructor(api: ApiClient, agentId: () => string, flushMs: number, log: Logger, lanes = 4) {
+    this.lanes = Array.from({ length: lanes }, () => new Lane(api, agentId, flushMs, log));
+  }
+
+  send(deviceId: string, report: RunReport): Promise<RunReportAck> {
+    return this.lanes[laneOf(deviceId, this.lanes.length)]?.send(report) ?? Promise.reject(new Error('no lane'));
+  }
+
+  /** Resolves once every report handed in so far has been answered. */
+  async drain(): Promise<void> {
+    await Promise.all(this.lanes.map((lane) => lane.drain()));
+  }
+}
+
+class Lane {
   private queue: Pending[] = [];
   private flushing = false;
   private timer: NodeJS.Timeout | undefined;
@@ -30,16 +50,20 @@ export class Reporter {
   send(report: RunReport): Promise<RunReportAck> {
     return new Promise((resolve, reject) => {
       this.queue.push({ report, resolve, reject });
-      this.schedule();
+      // A flush in progress takes it in its next round; otherwise one starts shortly.
+      if (!this.flushing && !this.timer) {
+        this.timer = setTimeout(() => {
+          this.timer = undefined;
+          void this.flush();
+        }, this.flushMs);
+      }
     });
   }
 
-  private schedule(): void {
-    if (this.flushing || this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.flush();
-    }, this.flushMs);
+  async drain(): Promise<void> {
+    while (this.queue.length > 0 || this.flushing || this.timer) {
+      await new Promise((resolve) => setTimeout(resolve, this.flushMs + 5));
+    }
   }
 
   private batchSize(): number {
@@ -55,24 +79,36 @@ export class Reporter {
 
   private async flush(): Promise<void> {
     this.flushing = true;
+    // `flushing` drops in the same turn as the loop sees an empty queue, so no report can
+    // slip in between and wait for a flush that never comes.
     try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, this.batchSize());
-        try {
-          const acks = await withRetry(() => this.api.reports(this.agentId(), batch.map((p) => p.report)), {
-            onRetry: (error, delay) => this.log.warn(`report upload failed (${String(error)}); retrying in ${delay} ms`),
-          });
-          batch.forEach((pending, i) => {
-            const ack = acks[i];
-            if (ack) pending.resolve(ack);
-            else pending.reject(new Error('the API answered fewer acks than reports'));
-          });
-        } catch (error) {
-          for (const pending of batch) pending.reject(error);
-        }
-      }
+      await this.sendAll();
     } finally {
       this.flushing = false;
     }
   }
+
+  private async sendAll(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.batchSize());
+      try {
+        const acks = await withRetry(() => this.api.reports(this.agentId(), batch.map((p) => p.report)), {
+          onRetry: (error, delay) => this.log.warn(`report upload failed (${String(error)}); retrying in ${delay} ms`),
+        });
+        batch.forEach((pending, i) => {
+          const ack = acks[i];
+          if (ack) pending.resolve(ack);
+          else pending.reject(new Error('the API answered fewer acks than reports'));
+        });
+      } catch (error) {
+        for (const pending of batch) pending.reject(error);
+      }
+    }
+  }
+}
+
+function laneOf(deviceId: string, lanes: number): number {
+  let hash = 0;
+  for (let i = 0; i < deviceId.length; i++) hash = (hash * 31 + deviceId.charCodeAt(i)) >>> 0;
+  return hash % lanes;
 }

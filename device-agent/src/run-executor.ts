@@ -1,4 +1,4 @@
-import type { ErrorKind, Measurement, RunAssignment, RunReportAck, RunStatus } from '@farm/contracts';
+import type { ErrorKind, Measurement, RunAssignment, RunReport, RunReportAck, RunStatus } from '@farm/contracts';
 import { RunError, type DeviceBackend, type RunContext } from './backends/backend';
 import type { Logger } from './logger';
 import type { Reporter } from './reporter';
@@ -32,7 +32,6 @@ const BATCH_MAX_AGE_MS = 1_000;
 export class RunExecution {
   private readonly controller = new AbortController();
   private buffer: Measurement[] = [];
-  private uploads: Promise<void>[] = [];
   private batch = 0;
   private sent = 0;
   private lastFlush = Date.now();
@@ -53,7 +52,7 @@ export class RunExecution {
   /** Returns false when the API refused the claim (stale or cancelled): nothing ran. */
   async execute(): Promise<boolean> {
     const { runId, attempt } = this.assignment;
-    const claim = await this.reporter.send({ type: 'claim', runId, attempt });
+    const claim = await this.send({ type: 'claim', runId, attempt });
     if (!claim.ok) {
       this.log.info({ runId, attempt, reason: claim.stop }, 'claim refused; attempt dropped');
       return false;
@@ -70,9 +69,12 @@ export class RunExecution {
     }
     if (this.buffer.length > 0) this.status('uploading');
     this.flushRows();
-    await Promise.all(this.uploads);
-    await this.reporter.send({ type: 'finish', runId, attempt, rows: this.sent, ...(error && { error }) });
-    this.log.info({ runId, attempt, rows: this.sent, error: error?.kind }, 'attempt finished');
+    // The device's lane delivers these before its next claim, so the device can go on now;
+    // if the agent dies first, the API recovers the attempt as it does any lost one.
+    this.send({ type: 'finish', runId, attempt, rows: this.sent, ...(error && { error }) }).then(
+      () => this.log.info({ runId, attempt, rows: this.sent, error: error?.kind }, 'attempt finished'),
+      (failure: unknown) => this.log.error({ runId, attempt }, `finish not delivered: ${String(failure)}`),
+    );
     return true;
   }
 
@@ -94,7 +96,7 @@ export class RunExecution {
 
   private status(status: Exclude<RunStatus, 'queued' | 'finished'>): void {
     const { runId, attempt } = this.assignment;
-    this.uploads.push(this.reporter.send({ type: 'status', runId, attempt, status }).then((ack) => this.onAck(ack)));
+    void this.send({ type: 'status', runId, attempt, status }).then((ack) => this.onAck(ack), () => undefined);
   }
 
   private flushRows(): void {
@@ -104,7 +106,11 @@ export class RunExecution {
     this.buffer = [];
     this.sent += rows.length;
     const { runId, attempt } = this.assignment;
-    this.uploads.push(this.reporter.send({ type: 'measurements', runId, attempt, batch: this.batch++, rows }).then((ack) => this.onAck(ack)));
+    void this.send({ type: 'measurements', runId, attempt, batch: this.batch++, rows }).then((ack) => this.onAck(ack), () => undefined);
+  }
+
+  private send(report: RunReport): Promise<RunReportAck> {
+    return this.reporter.send(this.assignment.deviceId, report);
   }
 
   private onAck(ack: RunReportAck): void {

@@ -44,6 +44,7 @@ export class ReaperService implements OnApplicationBootstrap, OnModuleDestroy {
       await this.agents.reapSilentAgents(now);
       const expired = await this.lifecycle.expireOverdue(now);
       if (expired > 0) this.logger.warn(`${expired} run(s) passed their job's deadline`);
+      await this.lifecycle.finishCompletedJobs();
     } catch (error) {
       this.logger.error(`sweep failed: ${String(error)}`);
     }

@@ -19,6 +19,8 @@ interface AttemptError {
 /** What a transaction leaves for after its commit: queue work and stop signals. */
 interface Effects {
   enqueue: Dispatchable[];
+  /** Jobs whose runs this transaction ended: each may now be complete. */
+  jobs: Set<string>;
   remove: QueuedAttempt[];
   stop: { runIds: string[]; reason: StopRunsEvent['reason'] }[];
 }
@@ -113,7 +115,7 @@ export class RunLifecycleService {
       await tx.$executeRawUnsafe(`UPDATE jobs SET status = 'cancelled' WHERE id = $1::uuid AND finished_at IS NULL`, jobId);
       const queued = runs.filter((r) => r.status === 'queued');
       await this.end(tx, queued.map((run) => ({ run, error: CANCELLED })), effects);
-      await this.runs.finishCompletedJobs(tx, [jobId]);
+      effects.jobs.add(jobId);
       effects.remove.push(...queued.map(toAttempt));
       effects.stop.push({ runIds: runs.filter((r) => r.status !== 'queued').map((r) => r.id), reason: 'cancelled' });
     });
@@ -131,6 +133,11 @@ export class RunLifecycleService {
     });
   }
 
+  /** Ends every job whose runs have all finished (a repair: normally done after each commit). */
+  async finishCompletedJobs(): Promise<number> {
+    return (await this.runs.finishCompletedJobs(this.prisma, 'all')).length;
+  }
+
   private async end(tx: Tx, ends: readonly { run: LockedRun; error: AttemptError | undefined }[], effects: Effects): Promise<void> {
     if (ends.length === 0) return;
     const transitions = ends.map(({ run, error }) => decideEnd(run, error));
@@ -141,12 +148,16 @@ export class RunLifecycleService {
       const run = byId.get(t.id);
       if (t.status === 'queued' && run) effects.enqueue.push({ assignment: assignmentOf(run, t.attempt), priority: run.priority });
     }
-    await this.runs.finishCompletedJobs(tx, ends.map(({ run }) => run.jobId));
+    for (const { run } of ends) effects.jobs.add(run.jobId);
   }
 
   private async transact<T>(work: (tx: Tx, effects: Effects) => Promise<T>): Promise<T> {
-    const effects: Effects = { enqueue: [], remove: [], stop: [] };
+    const effects: Effects = { enqueue: [], jobs: new Set(), remove: [], stop: [] };
     const result = await this.prisma.$transaction((tx) => work(tx, effects), TX_OPTIONS);
+    // Whether a job is complete is asked after the commit: two transactions ending a job's last
+    // runs side by side cannot see each other's uncommitted rows, but the later commit's check
+    // sees both. The reaper asks again, in case this process dies right here.
+    await this.runs.finishCompletedJobs(this.prisma, [...effects.jobs]);
     // After the commit: the database already says what must happen, so a failure here is
     // logged and repaired by the reaper, never rolled back into an inconsistent state.
     await Promise.all([

@@ -157,21 +157,23 @@ export class RunsRepository {
   async releaseDevices(tx: Tx, deviceIds: readonly string[]): Promise<void> {
     if (deviceIds.length === 0) return;
     await tx.$executeRawUnsafe(
-      `UPDATE devices SET state = 'available' WHERE id = ANY($1::uuid[]) AND state = 'leased'`,
+      `UPDATE devices SET state = 'available'
+        WHERE id = ANY($1::uuid[]) AND state = 'leased'
+          AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.device_id = devices.id AND r.status IN ('preparing', 'running', 'uploading'))`,
       unique(deviceIds),
     );
   }
 
-  /** Ends every job of the list whose runs have all finished; returns the ids it ended. */
-  async finishCompletedJobs(tx: Tx, jobIds: readonly string[]): Promise<string[]> {
+  /** Ends the jobs (of the list, or all) whose runs have all finished; returns the ids it ended. */
+  async finishCompletedJobs(tx: Tx, jobIds: readonly string[] | 'all'): Promise<string[]> {
     if (jobIds.length === 0) return [];
     const rows = await tx.$queryRawUnsafe<{ id: string }[]>(
       `UPDATE jobs j SET status = CASE WHEN j.status = 'cancelled' THEN 'cancelled'::"JobStatus" ELSE 'finished'::"JobStatus" END,
               finished_at = now()
-        WHERE j.id = ANY($1::uuid[]) AND j.finished_at IS NULL
+        WHERE ($1::uuid[] IS NULL OR j.id = ANY($1::uuid[])) AND j.finished_at IS NULL
           AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.job_id = j.id AND r.status <> 'finished')
        RETURNING j.id`,
-      unique(jobIds),
+      jobIds === 'all' ? null : unique(jobIds),
     );
     return rows.map((r) => r.id);
   }
