@@ -1,0 +1,111 @@
+import type { Measurement, RunAssignment } from '@farm/contracts';
+import { PHASES_BY_SCENARIO } from '@farm/contracts';
+import { RunError, type RunContext } from '../backend';
+import { parseFaults } from './faults';
+import { SimulatedBackend } from './simulated.backend';
+import { TimingModel } from './timing-model';
+import { PROFILES } from './profiles';
+
+function assignment(overrides: Partial<RunAssignment> = {}): RunAssignment {
+  return {
+    runId: '11111111-1111-4111-8111-111111111111',
+    jobId: '22222222-2222-4222-8222-222222222222',
+    attempt: 1,
+    deviceId: '33333333-3333-4333-8333-333333333333',
+    model: 'inception_v3',
+    scenario: 'on_device',
+    iterations: 4,
+    warmup: 1,
+    network: 'wifi',
+    deadlineAt: '2030-01-01T00:00:00.000Z',
+    ...overrides,
+  };
+}
+
+function context(run: RunAssignment, controller = new AbortController()): RunContext & { rows: Measurement[] } {
+  const rows: Measurement[] = [];
+  return {
+    assignment: run,
+    signal: controller.signal,
+    rows,
+    checkpoint: () => {
+      if (controller.signal.aborted) throw controller.signal.reason as Error;
+    },
+    status: () => undefined,
+    record: (m) => rows.push(m),
+  };
+}
+
+function backend(faults = ''): SimulatedBackend {
+  const plan = parseFaults(faults);
+  if (typeof plan === 'string') throw new Error(plan);
+  return new SimulatedBackend({ agentName: 'a', devices: 3, profiles: ['low_end', 'mid_range', 'flagship'], timeScale: 0, faults: plan, tags: [] });
+}
+
+describe('the simulated backend', () => {
+  it('labels every device and row as simulated', async () => {
+    const sut = backend();
+    const devices = await sut.discover();
+    expect(devices.map((d) => [d.serial, d.backend, d.properties['profile']])).toEqual([
+      ['a-sim-001', 'simulated', 'low_end'],
+      ['a-sim-002', 'simulated', 'mid_range'],
+      ['a-sim-003', 'simulated', 'flagship'],
+    ]);
+    const ctx = context(assignment());
+    await sut.run('a-sim-001', ctx);
+    expect(new Set(ctx.rows.map((r) => r.energyMethod))).toEqual(new Set(['simulated']));
+  });
+
+  it.each(['on_device', 'cloud'] as const)('makes every %s phase each iteration, warm-ups flagged, a cold load at iteration 0', async (scenario) => {
+    const ctx = context(assignment({ scenario }));
+    await backend().run('a-sim-002', ctx);
+    const loads = scenario === 'on_device' ? 1 : 0;
+    expect(ctx.rows).toHaveLength(loads + 5 * (PHASES_BY_SCENARIO[scenario].length - loads));
+    expect(ctx.rows.filter((r) => r.warmup).every((r) => r.iteration === 1)).toBe(true);
+    for (let i = 1; i <= 5; i++) {
+      const iteration = ctx.rows.filter((r) => r.iteration === i);
+      const total = iteration.find((r) => r.phase === 'total')?.durationMs ?? 0;
+      const parts = iteration.filter((r) => ['preprocess', 'inference', 'postprocess', 'upload', 'server', 'download'].includes(r.phase));
+      const sum = parts.reduce((s, r) => s + r.durationMs, 0);
+      // The total adds a small modelled overhead to its parts, never less than them.
+      expect(total).toBeGreaterThanOrEqual(sum);
+      expect(total - sum).toBeLessThan(2);
+    }
+  });
+
+  it('draws the same figures for the same attempt, and different ones for another', () => {
+    const a = new TimingModel(PROFILES.mid_range, 'mobilenet_v2', 'wifi', 'run.1').iteration('on_device');
+    const b = new TimingModel(PROFILES.mid_range, 'mobilenet_v2', 'wifi', 'run.1').iteration('on_device');
+    const c = new TimingModel(PROFILES.mid_range, 'mobilenet_v2', 'wifi', 'run.2').iteration('on_device');
+    expect(a).toEqual(b);
+    expect(a).not.toEqual(c);
+  });
+
+  it('orders the profiles and the CNNs as declared: flagship faster, InceptionV3 slower', () => {
+    const median = (profile: keyof typeof PROFILES, model: 'mobilenet_v2' | 'inception_v3') => {
+      const draws = Array.from({ length: 101 }, (_, i) => new TimingModel(PROFILES[profile], model, 'wifi', `s${i}`).iteration('on_device')[1]?.durationMs ?? 0);
+      return draws.sort((x, y) => x - y)[50] ?? 0;
+    };
+    expect(median('flagship', 'mobilenet_v2')).toBeLessThan(median('low_end', 'mobilenet_v2'));
+    expect(median('mid_range', 'inception_v3')).toBeGreaterThan(median('mid_range', 'mobilenet_v2') * 5);
+  });
+
+  it('injects the faults it is told, on the devices it is told', async () => {
+    const sut = backend('fail:a-sim-001,lose:a-sim-002,hang:a-sim-003');
+    const lost: string[] = [];
+    sut.onDeviceLost = (serial) => lost.push(serial);
+    await expect(sut.run('a-sim-001', context(assignment()))).rejects.toMatchObject({ kind: 'benchmark' });
+    await expect(sut.run('a-sim-002', context(assignment()))).rejects.toMatchObject({ kind: 'device_lost' });
+    expect(lost).toEqual(['a-sim-002']);
+    expect((await sut.discover()).map((d) => d.serial)).toEqual(['a-sim-001', 'a-sim-003']);
+    const controller = new AbortController();
+    const hung = sut.run('a-sim-003', context(assignment(), controller));
+    controller.abort(new RunError('timeout', 'too slow'));
+    await expect(hung).rejects.toMatchObject({ kind: 'timeout' });
+  });
+
+  it('refuses a fault list it cannot read, naming the entry', () => {
+    expect(parseFaults('fail:x,explode:y')).toBe('"explode:y" is not kind:serial with kind one of fail, lose, hang');
+    expect(parseFaults('fail')).toContain('"fail"');
+  });
+});
