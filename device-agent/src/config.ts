@@ -50,6 +50,15 @@ const AgentEnvSchema = z.object({
       return parsed;
     }),
   SIM_TAGS: list(z.string().min(1).max(64)).default([]),
+  /** The inference server, as the devices reach it (the cloud scenario). */
+  INFERENCE_URL: envUrl(['http', 'https']).default('http://127.0.0.1:3100'),
+  /** bench-web as the devices reach it; unset, the browser backend serves it itself. */
+  BENCH_WEB_URL: envUrl(['http', 'https']).optional(),
+  /** Headless Chromium devices on this host (browser backend). */
+  BROWSER_SLOTS: envInt(1, 32).default(1),
+  BROWSER_TAGS: list(z.string().min(1).max(64)).default([]),
+  CHROMIUM_PATH: z.string().min(1).default('/usr/bin/chromium'),
+  CHROMEDRIVER_PATH: z.string().min(1).default('/usr/bin/chromedriver'),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug', 'silent']).default('info'),
 });
 

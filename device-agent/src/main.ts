@@ -1,11 +1,12 @@
 import { ConfigError } from '@farm/contracts';
 import { Agent } from './agent';
 import type { DeviceBackend } from './backends/backend';
+import { BrowserBackend } from './backends/browser/browser.backend';
 import { SimulatedBackend } from './backends/simulated/simulated.backend';
 import { loadAgentConfig, type AgentConfig } from './config';
-import { createLogger } from './logger';
+import { createLogger, type Logger } from './logger';
 
-function createBackends(config: AgentConfig): DeviceBackend[] {
+function createBackends(config: AgentConfig, log: Logger): DeviceBackend[] {
   return config.BACKENDS.map((name): DeviceBackend => {
     switch (name) {
       case 'simulated':
@@ -18,6 +19,16 @@ function createBackends(config: AgentConfig): DeviceBackend[] {
           tags: config.SIM_TAGS,
         });
       case 'browser':
+        return new BrowserBackend({
+          agentName: config.AGENT_NAME,
+          slots: config.BROWSER_SLOTS,
+          inferenceUrl: config.INFERENCE_URL,
+          ...(config.BENCH_WEB_URL && { benchWebUrl: config.BENCH_WEB_URL }),
+          chromiumPath: config.CHROMIUM_PATH,
+          chromedriverPath: config.CHROMEDRIVER_PATH,
+          tags: config.BROWSER_TAGS,
+          log,
+        });
       case 'android':
         throw new ConfigError(`BACKENDS: the ${name} backend is not available in this build of the agent`);
     }
@@ -27,7 +38,7 @@ function createBackends(config: AgentConfig): DeviceBackend[] {
 async function main(): Promise<void> {
   const config = loadAgentConfig();
   const log = createLogger(config.LOG_LEVEL, `agent:${config.AGENT_NAME}`);
-  const agent = new Agent(config, createBackends(config), log);
+  const agent = new Agent(config, createBackends(config, log), log);
   await agent.start();
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {

@@ -1,3 +1,4 @@
+import { accessSync, constants } from 'node:fs';
 import { Client } from 'pg';
 import { Redis } from 'ioredis';
 
@@ -5,8 +6,17 @@ import { Redis } from 'ioredis';
  * Checks that what the farm needs is reachable, and says exactly what is missing and how to
  * get it when it is not.
  */
-export async function preflight(needs: { databaseUrl: string; redisUrl: string }): Promise<string[]> {
+export async function preflight(needs: { databaseUrl: string; redisUrl: string; browser?: { chromium: string; chromedriver: string } }): Promise<string[]> {
   const problems: string[] = [];
+  if (needs.browser) {
+    const absent = [needs.browser.chromium, needs.browser.chromedriver].filter((file) => !isExecutable(file));
+    if (absent.length > 0) {
+      problems.push(
+        `The browser device needs Chromium and its driver; not found: ${absent.join(', ')}.\n` +
+          '    Install them: apt-get install -y chromium chromium-driver (or set CHROMIUM_PATH and CHROMEDRIVER_PATH).',
+      );
+    }
+  }
   const pg = new Client({ connectionString: adminUrl(needs.databaseUrl), connectionTimeoutMillis: 3_000 });
   try {
     await pg.connect();
@@ -50,4 +60,13 @@ function redact(url: string): string {
 function message(error: unknown): string {
   if (error instanceof AggregateError) return error.errors.map(message).join('; ');
   return error instanceof Error ? error.message || error.name : String(error);
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -13,11 +13,14 @@ export interface StackOptions {
   agents?: NodeJS.ProcessEnv[];
   /** Environment for every process on top of this one's. */
   env?: NodeJS.ProcessEnv;
+  /** Start the inference server too (the cloud side of real devices), and point agents at it. */
+  inferenceServer?: boolean;
   quiet?: boolean;
 }
 
 export interface Stack {
   apiUrl: string;
+  inferenceUrl: string | undefined;
   env: NodeJS.ProcessEnv;
   api: Service;
   agents: Service[];
@@ -35,7 +38,10 @@ export class PreflightError extends Error {}
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const databaseUrl = options.env?.['DATABASE_URL'] ?? process.env['DATABASE_URL'] ?? DEFAULT_DATABASE_URL;
   const redisUrl = options.env?.['REDIS_URL'] ?? process.env['REDIS_URL'] ?? DEFAULT_REDIS_URL;
-  const problems = await preflight({ databaseUrl, redisUrl });
+  const browser = (options.agents ?? []).some((a) => (a['BACKENDS'] ?? '').includes('browser'))
+    ? { chromium: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium', chromedriver: process.env['CHROMEDRIVER_PATH'] ?? '/usr/bin/chromedriver' }
+    : undefined;
+  const problems = await preflight({ databaseUrl, redisUrl, ...(browser && { browser }) });
   if (problems.length > 0) throw new PreflightError(`The farm cannot start:\n  - ${problems.join('\n  - ')}`);
   await migrate({ databaseUrl, log: () => undefined });
 
@@ -49,6 +55,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
   const apiUrl = `http://127.0.0.1:${port}`;
   const api = startService('api', 'apps/api/src/main.ts', env, { quiet: options.quiet });
+  const inferencePort = options.inferenceServer ? await freePort() : undefined;
+  const inference = inferencePort
+    ? startService('inference-server', 'apps/inference-server/src/main.ts', { ...env, PORT: String(inferencePort), HOST: '127.0.0.1' }, { quiet: options.quiet })
+    : undefined;
+  const inferenceUrl = inferencePort ? `http://127.0.0.1:${inferencePort}` : undefined;
+  if (inferenceUrl) env['INFERENCE_URL'] = inferenceUrl;
   const agents: Service[] = [];
   const startAgent = (agentEnv: NodeJS.ProcessEnv): Service => {
     const name = agentEnv['AGENT_NAME'] ?? `agent-${randomUUID().slice(0, 8)}`;
@@ -58,17 +70,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
   const stack: Stack = {
     apiUrl,
+    inferenceUrl,
     env,
     api,
     agents,
     startAgent,
     stop: async () => {
       await Promise.all(agents.map((a) => a.stop()));
-      await api.stop();
+      await Promise.all([api.stop(), inference?.stop()]);
     },
   };
   try {
     await waitForHttp(`${apiUrl}/api/health`, api);
+    if (inference) await waitForHttp(`${inferenceUrl}/health`, inference, 120_000);
     for (const agentEnv of options.agents ?? []) startAgent(agentEnv);
     await waitForDevices(apiUrl, options.agents ?? []);
   } catch (error) {
