@@ -133,6 +133,7 @@ export class Agent {
         } finally {
           this.active.delete(assignment.runId);
         }
+        await this.reporter.ready(deviceId);
       },
       { connection: this.redis, prefix: this.config.QUEUE_PREFIX, concurrency: 1 },
     );

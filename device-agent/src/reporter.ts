@@ -27,11 +27,22 @@ export class Reporter {
     return this.lanes[laneOf(deviceId, this.lanes.length)]?.send(report) ?? Promise.reject(new Error('no lane'));
   }
 
+  /**
+   * Resolves when the device's lane has room again: runs start without waiting for their
+   * reports, so this is what keeps a fast device from running ahead of the API.
+   */
+  async ready(deviceId: string): Promise<void> {
+    await this.lanes[laneOf(deviceId, this.lanes.length)]?.ready();
+  }
+
   /** Resolves once every report handed in so far has been answered. */
   async drain(): Promise<void> {
     await Promise.all(this.lanes.map((lane) => lane.drain()));
   }
 }
+
+/** Reports a lane holds before the devices on it wait for the API to catch up. */
+const MAX_PENDING = 2_000;
 
 class Lane {
   private queue: Pending[] = [];
@@ -58,6 +69,10 @@ class Lane {
         }, this.flushMs);
       }
     });
+  }
+
+  async ready(): Promise<void> {
+    while (this.queue.length >= MAX_PENDING) await new Promise((resolve) => setTimeout(resolve, this.flushMs + 5));
   }
 
   async drain(): Promise<void> {

@@ -49,14 +49,19 @@ export class RunExecution {
     if (!this.controller.signal.aborted) this.controller.abort(new RunStopped(reason));
   }
 
-  /** Returns false when the API refused the claim (stale or cancelled): nothing ran. */
-  async execute(): Promise<boolean> {
+  async execute(): Promise<void> {
     const { runId, attempt } = this.assignment;
-    const claim = await this.send({ type: 'claim', runId, attempt });
-    if (!claim.ok) {
-      this.log.info({ runId, attempt, reason: claim.stop }, 'claim refused; attempt dropped');
-      return false;
-    }
+    // The run starts at once and its claim travels ahead of its other reports on the device's
+    // lane. When the API refuses the claim (a stale attempt, a cancelled run) the run stops at
+    // its next phase boundary, and every later report of the attempt is refused as well: an
+    // attempt the API did not grant can never store a row or move its run.
+    void this.send({ type: 'claim', runId, attempt }).then(
+      (ack) => {
+        if (!ack.ok) this.log.info({ runId, attempt, reason: ack.stop }, 'claim refused; attempt stopped');
+        this.onAck(ack);
+      },
+      () => this.stop('stale'),
+    );
     const deadline = Math.min(this.timeoutMs, Date.parse(this.assignment.deadlineAt) - Date.now());
     const timer = setTimeout(() => this.stop(deadline < this.timeoutMs ? 'deadline' : 'timeout'), Math.max(0, deadline));
     let error: { kind: ErrorKind; message: string } | undefined;
@@ -75,7 +80,6 @@ export class RunExecution {
       () => this.log.info({ runId, attempt, rows: this.sent, error: error?.kind }, 'attempt finished'),
       (failure: unknown) => this.log.error({ runId, attempt }, `finish not delivered: ${String(failure)}`),
     );
-    return true;
   }
 
   private context(): RunContext {

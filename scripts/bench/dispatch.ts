@@ -72,18 +72,18 @@ async function farm(redisUrl: string): Promise<Figures> {
   try {
     const api = new FarmApi(stack.apiUrl);
     const started = performance.now();
-    const jobs = [];
-    for (let i = 0; i < JOBS; i++) {
-      jobs.push(
-        await api.submit({
+    // Submitted side by side, as several users or a schedule would.
+    const jobs = await Promise.all(
+      Array.from({ length: JOBS }, (_, i) =>
+        api.submit({
           name: `bench-dispatch-${i}`,
           models: ['mobilenet_v2'],
           scenarios: ['on_device', 'cloud'],
           devices: { backend: 'simulated', tags: ['bench-dispatch'] },
           iterations: 1,
         }),
-      );
-    }
+      ),
+    );
     for (const job of jobs) await api.waitForJob(job.id, { pollMs: 20 });
     const seconds = (performance.now() - started) / 1000;
     const { rows } = await db.query<{ ms: number; passed: number }>(

@@ -71,20 +71,18 @@ export class RunsRepository {
     return this.lock(tx, { runIds: ids.map((r) => r.id) });
   }
 
+  /** Claimed attempts: the run is preparing, its job running, its device leased (one statement). */
   async markClaimed(tx: Tx, runs: readonly LockedRun[]): Promise<void> {
     if (runs.length === 0) return;
     await tx.$executeRawUnsafe(
-      `UPDATE runs SET status = 'preparing', started_at = now() WHERE id = ANY($1::uuid[])`,
+      `WITH claimed AS (
+         UPDATE runs SET status = 'preparing', started_at = now() WHERE id = ANY($1::uuid[]) RETURNING job_id, device_id
+       ), started AS (
+         UPDATE jobs SET status = 'running', started_at = coalesce(started_at, now())
+          WHERE id IN (SELECT job_id FROM claimed) AND status = 'queued'
+       )
+       UPDATE devices SET state = 'leased' WHERE id IN (SELECT device_id FROM claimed) AND state = 'available'`,
       runs.map((r) => r.id),
-    );
-    await tx.$executeRawUnsafe(
-      `UPDATE jobs SET status = 'running', started_at = coalesce(started_at, now())
-        WHERE id = ANY($1::uuid[]) AND status = 'queued'`,
-      unique(runs.map((r) => r.jobId)),
-    );
-    await tx.$executeRawUnsafe(
-      `UPDATE devices SET state = 'leased' WHERE id = ANY($1::uuid[]) AND state = 'available'`,
-      unique(runs.map((r) => r.deviceId)),
     );
   }
 
