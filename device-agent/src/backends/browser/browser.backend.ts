@@ -11,6 +11,7 @@ import type { Logger } from '../../logger';
 import { RunError, sleep, type DeviceBackend, type RunContext } from '../backend';
 import { AppiumServer, appiumInstall } from './appium-server';
 import { binaryVersion, hostFacts, type HostFacts } from './host-info';
+import { killProcessesWithArg } from './processes';
 import { BenchStateSchema, checkBenchResult, type CheckedBenchResult } from './results';
 import { newSession, WebDriverError, type WebDriverSession } from './webdriver';
 
@@ -34,6 +35,8 @@ export interface BrowserBackendOptions {
   agentName: string;
   /** Browser slots on this host, one device each; runs on different slots share the CPU. */
   slots: number;
+  /** An Appium server to use as it is; absent: the backend runs and supervises its own. */
+  appiumUrl?: string;
   /** bench-web's base URL; absent: the backend serves bench-web itself, in-process. */
   benchWebUrl?: string;
   /** The inference server, for the cloud scenario, as the browser reaches it. */
@@ -81,7 +84,7 @@ export class BrowserBackend implements DeviceBackend {
   readonly name = 'browser' as const;
   onDeviceLost?: (serial: string) => void;
   private readonly log: Logger;
-  private readonly appium: AppiumServer;
+  private readonly appium: AppiumServer | null;
   private readonly serials: string[];
   private readonly busy = new Set<string>();
   private benchWeb: Promise<{ url: string; server: BenchWebServer | null }> | null = null;
@@ -100,13 +103,17 @@ export class BrowserBackend implements DeviceBackend {
       throw new Error(`browser backend: inferenceUrl must be an http(s) URL (got "${options.inferenceUrl}")`);
     }
     this.log = options.log ?? pino({ level: 'silent' });
-    this.appium = new AppiumServer({ log: this.log });
+    this.appium = options.appiumUrl ? null : new AppiumServer({ log: this.log });
     this.serials = Array.from({ length: options.slots }, (_, i) => `${options.agentName}-chromium-${i + 1}`);
   }
 
-  /** The supervised Appium server (its URL, pid and restarts). */
-  get appiumServer(): Pick<AppiumServer, 'url' | 'pid' | 'restarts'> {
+  /** The supervised Appium server (its URL, pid and restarts); null when given one. */
+  get appiumServer(): Pick<AppiumServer, 'url' | 'pid' | 'restarts'> | null {
     return this.appium;
+  }
+
+  private appiumUrl(): Promise<string> {
+    return this.appium ? this.appium.ensureRunning() : Promise.resolve((this.options.appiumUrl ?? '').replace(/\/$/, ''));
   }
 
   /**
@@ -151,7 +158,7 @@ export class BrowserBackend implements DeviceBackend {
     const problems = await this.preflight();
     if (problems.length > 0) throw new Error(`browser backend: ${problems.join('; ')}`);
     this.host ??= hostFacts();
-    const [host, versions, benchWeb] = await Promise.all([this.host, this.browserVersions(), this.ensureBenchWeb(), this.appium.ensureRunning()]);
+    const [host, versions, benchWeb] = await Promise.all([this.host, this.browserVersions(), this.ensureBenchWeb(), this.appiumUrl()]);
     const server = (await this.benchWeb)?.server;
     return this.serials.map(
       (serial): DeviceRegistration => ({
@@ -203,7 +210,7 @@ export class BrowserBackend implements DeviceBackend {
       context.checkpoint();
       context.status('preparing');
       const [appiumUrl, benchWebUrl] = await Promise.all([
-        this.appium.ensureRunning().catch((err: unknown) => {
+        this.appiumUrl().catch((err: unknown) => {
           throw new RunError('driver', `Appium could not start: ${message(err)}`);
         }),
         this.ensureBenchWeb().catch((err: unknown) => {
@@ -249,7 +256,7 @@ export class BrowserBackend implements DeviceBackend {
     this.closed = true;
     await Promise.all(this.cleanups.values());
     const web = await this.benchWeb?.catch(() => null);
-    await Promise.all([this.appium.stop(), web?.server?.stop()]);
+    await Promise.all([this.appium?.stop(), web?.server?.stop()]);
   }
 
   /** One session: open the page with the run's parameters, wait for it, read its result. */
@@ -296,6 +303,9 @@ export class BrowserBackend implements DeviceBackend {
       const cleanUp = (async () => {
         const s = session ?? (await creating.catch(() => null));
         await s?.delete().catch((err: unknown) => this.log.warn({ serial, error: message(err) }, 'could not delete the WebDriver session'));
+        // A session that failed half-way can leave its browser running with nobody to quit it.
+        const orphans = await killProcessesWithArg(`--user-data-dir=${userDataDir}`);
+        if (orphans > 0) this.log.warn({ serial, orphans }, 'killed browser processes left behind by the session');
         await fs.rm(userDataDir, { recursive: true, force: true }).catch(() => undefined);
       })();
       if (signal.aborted) {
@@ -316,6 +326,7 @@ export class BrowserBackend implements DeviceBackend {
     const loadTimeout = this.options.pageLoadTimeoutMs ?? 60_000;
     const stallTimeout = this.options.stallTimeoutMs ?? 300_000;
     let readyAt: number | null = null;
+    let running = false;
     let lastIteration = -1;
     let lastProgressAt = openedAt;
     for (;;) {
@@ -329,6 +340,10 @@ export class BrowserBackend implements DeviceBackend {
         if (!parsed.success) throw new RunError('benchmark', `bench-web's state() does not match the contract: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
         const state = parsed.data;
         readyAt ??= now;
+        if (state.status !== 'idle' && !running) {
+          running = true;
+          context.status('running');
+        }
         if (state.status === 'error') throw new RunError('benchmark', `bench-web: ${state.error ?? 'failed without a message'}`);
         if (state.status === 'done') return { readyAt };
         if (state.progress.iteration !== lastIteration) {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BUNDLED_MODELS, MeasurementSchema, SCENARIOS, type BundledModel, type Measurement, type RunAssignment, type Scenario } from '@farm/contracts';
@@ -53,6 +54,17 @@ function fakeContext(partial: Partial<RunAssignment>): Collected {
   return { rows, statuses, controller, context };
 }
 
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const mid = s.length >> 1;
@@ -69,20 +81,23 @@ describe('BrowserBackend (headless Chromium through Appium)', () => {
   const lastResult = new Map<string, { result: CheckedBenchResult; timings: RunTimings }>();
 
   beforeAll(async () => {
-    inference = await startInferenceServer(
-      { port: 0, host: '127.0.0.1', models: [...BUNDLED_MODELS], concurrency: 1, queue: 8, maxBytes: 5 * 1024 * 1024 },
+    // The inference server loads its models while Appium and bench-web start.
+    const port = await freePort();
+    const starting = startInferenceServer(
+      { port, host: '127.0.0.1', models: [...BUNDLED_MODELS], concurrency: 1, queue: 8, maxBytes: 5 * 1024 * 1024 },
       { logger: quiet },
     );
     backend = new BrowserBackend({
       agentName: 'test-agent',
       slots: 1,
-      inferenceUrl: inference.url,
+      inferenceUrl: `http://127.0.0.1:${port}`,
       chromiumPath: CHROMIUM,
       chromedriverPath: CHROMEDRIVER,
       pollMs: 250,
       onBenchResult: (s, result, timings) => lastResult.set(s, { result, timings }),
     });
-    const devices = await backend.discover();
+    const [devices, server] = await Promise.all([backend.discover(), starting]);
+    inference = server;
     serial = devices[0].serial;
   });
 
@@ -124,7 +139,7 @@ describe('BrowserBackend (headless Chromium through Appium)', () => {
 
     it('records every phase of the scenario for every iteration, energy none', () => {
       const { rows, statuses, result } = got();
-      expect(statuses).toEqual(['preparing']);
+      expect(statuses).toEqual(['preparing', 'running']);
       const total = WARMUP + ITERATIONS;
       for (const phase of ITERATION_PHASES[scenario]) {
         const its = rows.filter((r) => r.phase === phase).map((r) => r.iteration);
@@ -187,7 +202,7 @@ describe('BrowserBackend (headless Chromium through Appium)', () => {
   });
 
   it('stops a cancelled run with the abort reason, at the next poll', async () => {
-    const c = fakeContext({ model: 'inception_v3', scenario: 'on_device', iterations: 200, warmup: 0 });
+    const c = fakeContext({ model: 'mobilenet_v2', scenario: 'on_device', iterations: 500, warmup: 0 });
     const reason = new Error('cancelled by the test');
     const before = (await fs.readdir(os.tmpdir())).filter((n) => n.startsWith('farm-chromium-'));
     const started = backend.run(serial, c.context);
@@ -195,8 +210,10 @@ describe('BrowserBackend (headless Chromium through Appium)', () => {
       () => null,
       (err: unknown) => ({ err, at: performance.now() }),
     );
-    // Let the session open and the page start its model load and iterations.
-    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    // Once the page runs, let it load the model and start iterating.
+    for (let i = 0; i < 200 && !c.statuses.includes('running'); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(c.statuses).toEqual(['preparing', 'running']);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
     const abortedAt = performance.now();
     c.controller.abort(reason);
     const outcome = await stopped;
@@ -210,15 +227,43 @@ describe('BrowserBackend (headless Chromium through Appium)', () => {
   });
 
   it('starts Appium again when it dies', async () => {
-    const pid = backend.appiumServer.pid as number;
+    const appium = backend.appiumServer;
+    if (!appium?.pid) throw new Error('the backend runs no Appium');
+    const { pid } = appium;
     process.kill(pid, 'SIGKILL');
     const c = fakeContext({ model: 'mobilenet_v2', scenario: 'on_device', iterations: 1, warmup: 0 });
     // A run that lands before the restart starts Appium itself; either way it must pass.
     await new Promise((resolve) => setTimeout(resolve, 200));
     await backend.run(serial, c.context);
     expect(c.rows.filter((r) => r.phase === 'total')).toHaveLength(1);
-    expect(backend.appiumServer.restarts).toBe(1);
-    expect(backend.appiumServer.pid).not.toBe(pid);
+    expect(appium.restarts).toBe(1);
+    expect(appium.pid).not.toBe(pid);
+  });
+
+  it('fails a run the page reports as failed as a benchmark error, and refuses models bench-web lacks', async () => {
+    const [device] = await backend.discover();
+    const unreachable = new BrowserBackend({
+      agentName: 'unreachable',
+      slots: 1,
+      // Nothing listens on the discard port: the page's first upload fails.
+      inferenceUrl: 'http://127.0.0.1:9',
+      benchWebUrl: String(device.properties.benchWebUrl),
+      appiumUrl: backend.appiumServer?.url ?? undefined,
+      chromiumPath: CHROMIUM,
+      chromedriverPath: CHROMEDRIVER,
+      pollMs: 250,
+    });
+    try {
+      const c = fakeContext({ scenario: 'cloud' });
+      const err = await unreachable.run('unreachable-chromium-1', c.context).then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(RunError);
+      expect(err).toMatchObject({ kind: 'benchmark', message: expect.stringContaining('bench-web: the inference server at http://127.0.0.1:9 could not be reached') });
+      expect(c.rows).toEqual([]);
+      const other = await unreachable.run('unreachable-chromium-1', fakeContext({ model: 'resnet50' }).context).then(() => null, (e: unknown) => e);
+      expect(other).toMatchObject({ kind: 'benchmark', message: expect.stringContaining('bench-web has no model "resnet50"') });
+    } finally {
+      await unreachable.close();
+    }
   });
 
   describe('with a broken driver set-up', () => {
@@ -230,6 +275,7 @@ describe('BrowserBackend (headless Chromium through Appium)', () => {
         inferenceUrl: inference.url,
         // Never reached: these runs fail before a page is opened.
         benchWebUrl: 'http://127.0.0.1:9/',
+        appiumUrl: backend.appiumServer?.url ?? undefined,
         chromiumPath: CHROMIUM,
         chromedriverPath: CHROMEDRIVER,
         ...paths,
