@@ -1,4 +1,4 @@
-import type { ErrorKind, Measurement, RunAssignment, RunReport, RunReportAck, RunStatus } from '@farm/contracts';
+import type { ErrorKind, Measurement, RunAssignment, RunDetails, RunReport, RunReportAck, RunStatus } from '@farm/contracts';
 import { RunError, type DeviceBackend, type RunContext } from './backends/backend';
 import type { Logger } from './logger';
 import type { Reporter } from './reporter';
@@ -35,6 +35,7 @@ export class RunExecution {
   private batch = 0;
   private sent = 0;
   private lastFlush = Date.now();
+  private details: RunDetails | undefined;
 
   constructor(
     readonly assignment: RunAssignment,
@@ -76,7 +77,7 @@ export class RunExecution {
     this.flushRows();
     // The device's lane delivers these before its next claim, so the device can go on now;
     // if the agent dies first, the API recovers the attempt as it does any lost one.
-    this.send({ type: 'finish', runId, attempt, rows: this.sent, ...(error && { error }) }).then(
+    this.send({ type: 'finish', runId, attempt, rows: this.sent, ...(error && { error }), ...(this.details && { details: this.details }) }).then(
       () => this.log.info({ runId, attempt, rows: this.sent, error: error?.kind }, 'attempt finished'),
       (failure: unknown) => this.log.error({ runId, attempt }, `finish not delivered: ${String(failure)}`),
     );
@@ -91,6 +92,9 @@ export class RunExecution {
         if (signal.aborted) throw signal.reason as Error;
       },
       status: (status) => this.status(status),
+      describe: (details) => {
+        this.details = { ...this.details, ...details };
+      },
       record: (measurement) => {
         this.buffer.push(measurement);
         if (this.buffer.length >= ROWS_PER_BATCH || Date.now() - this.lastFlush >= BATCH_MAX_AGE_MS) this.flushRows();

@@ -1,4 +1,4 @@
-import type { Backend, DeviceHealth, DeviceRegistration, ErrorKind, Measurement, RunAssignment, RunStatus } from '@farm/contracts';
+import type { Backend, DeviceHealth, DeviceRegistration, ErrorKind, Measurement, RunAssignment, RunDetails, RunStatus } from '@farm/contracts';
 
 /** An error that says how the attempt ended (see ERROR_KINDS); anything else is `infrastructure`. */
 export class RunError extends Error {
@@ -19,6 +19,8 @@ export interface RunContext {
   checkpoint(): void;
   status(status: Exclude<RunStatus, 'queued' | 'finished'>): void;
   record(measurement: Measurement): void;
+  /** Adds facts about the attempt (runtime, versions, classes) sent with its result. */
+  describe(details: RunDetails): void;
 }
 
 /**

@@ -29,6 +29,8 @@ export interface RunView {
   attempt: number;
   errorKind: string | null;
   errorMessage: string | null;
+  /** What the device said about the attempt: runtime, versions, top-1 classes. */
+  details: Record<string, unknown> | null;
   startedAt: string | null;
   finishedAt: string | null;
 }

@@ -32,6 +32,15 @@ export const RunAssignmentSchema = z.object({
 });
 export type RunAssignment = z.infer<typeof RunAssignmentSchema>;
 
+/**
+ * What a device says about an attempt beside its measurements: the runtime and its versions,
+ * the classes it computed. Kept with the run; at most 64 KB.
+ */
+export const RunDetailsSchema = z
+  .record(z.string(), z.json())
+  .refine((details) => JSON.stringify(details).length <= 65_536, 'must be at most 64 KB of JSON');
+export type RunDetails = z.infer<typeof RunDetailsSchema>;
+
 const RunRef = { runId: z.uuid(), attempt: z.number().int().min(1) };
 
 /**
@@ -58,6 +67,7 @@ export const RunReportSchema = z.discriminatedUnion('type', [
       rows: z.number().int().min(0),
       /** Absent when the attempt passed. */
       error: z.object({ kind: ErrorKindSchema, message: z.string().max(4000) }).strict().optional(),
+      details: RunDetailsSchema.optional(),
     })
     .strict(),
 ]);

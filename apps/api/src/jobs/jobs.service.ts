@@ -254,6 +254,7 @@ function toRunView(run: Run): RunView {
     attempt: run.attempt,
     errorKind: run.errorKind,
     errorMessage: run.errorMessage,
+    details: (run.details ?? null) as Record<string, unknown> | null,
     startedAt: run.startedAt?.toISOString() ?? null,
     finishedAt: run.finishedAt?.toISOString() ?? null,
   };

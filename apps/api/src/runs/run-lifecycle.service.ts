@@ -3,6 +3,7 @@ import {
   ERROR_KINDS,
   type ErrorKind,
   type RunAssignment,
+  type RunDetails,
   type RunReport,
   type RunReportAck,
   type StopRunsEvent,
@@ -49,7 +50,7 @@ export class RunLifecycleService {
       const claims: LockedRun[] = [];
       const statuses: { id: string; status: LockedRun['status'] }[] = [];
       const rows: MeasurementRow[] = [];
-      const finishes: { run: LockedRun; rows: number; error: AttemptError | undefined }[] = [];
+      const finishes: { run: LockedRun; rows: number; error: AttemptError | undefined; details: RunDetails | undefined }[] = [];
 
       for (const report of reports) {
         const run = locked.get(report.runId);
@@ -71,7 +72,7 @@ export class RunLifecycleService {
             for (const row of report.rows) rows.push({ ...row, runId: run.id, attempt: run.attempt });
             break;
           case 'finish':
-            finishes.push({ run: { ...run }, rows: report.rows, error: report.error });
+            finishes.push({ run: { ...run }, rows: report.rows, error: report.error, details: report.details });
             run.status = 'finished';
             break;
         }
@@ -85,12 +86,12 @@ export class RunLifecycleService {
         tx,
         finishes.filter((f) => !f.error).map((f) => ({ runId: f.run.id, attempt: f.run.attempt })),
       );
-      const ends = finishes.map(({ run, rows: sent, error }) => {
+      const ends = finishes.map(({ run, rows: sent, error, details }) => {
         const n = stored.get(run.id) ?? 0;
         if (!error && n !== sent) {
-          return { run, error: { kind: 'infrastructure' as const, message: `agent sent ${sent} rows, ${n} stored` } };
+          return { run, details, error: { kind: 'infrastructure' as const, message: `agent sent ${sent} rows, ${n} stored` } };
         }
-        return { run, error };
+        return { run, details, error };
       });
       await this.end(tx, ends, effects);
       return acks;
@@ -138,9 +139,13 @@ export class RunLifecycleService {
     return (await this.runs.finishCompletedJobs(this.prisma, 'all')).length;
   }
 
-  private async end(tx: Tx, ends: readonly { run: LockedRun; error: AttemptError | undefined }[], effects: Effects): Promise<void> {
+  private async end(
+    tx: Tx,
+    ends: readonly { run: LockedRun; error: AttemptError | undefined; details?: RunDetails | undefined }[],
+    effects: Effects,
+  ): Promise<void> {
     if (ends.length === 0) return;
-    const transitions = ends.map(({ run, error }) => decideEnd(run, error));
+    const transitions = ends.map(({ run, error, details }) => ({ ...decideEnd(run, error), ...(details && { details }) }));
     await this.runs.applyTransitions(tx, transitions);
     await this.runs.releaseDevices(tx, ends.filter(({ run }) => run.status !== 'queued').map(({ run }) => run.deviceId));
     const byId = new Map(ends.map(({ run }) => [run.id, run]));

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Measurement, RunResult, RunStatus, Scenario } from '@farm/contracts';
+import type { Measurement, RunDetails, RunResult, RunStatus, Scenario } from '@farm/contracts';
 import type { Prisma } from '@farm/db';
 
 export type Tx = Prisma.TransactionClient;
@@ -31,6 +31,8 @@ export interface RunTransition {
   attempt: number;
   errorKind: string | null;
   errorMessage: string | null;
+  /** Replaces the run's details when set. */
+  details?: RunDetails;
 }
 
 export interface MeasurementRow extends Measurement {
@@ -137,11 +139,12 @@ export class RunsRepository {
     await tx.$executeRawUnsafe(
       `UPDATE runs SET status = u.status::"RunStatus", result = u.result::"RunResult", attempt = u.attempt,
               error_kind = u.error_kind, error_message = u.error_message,
+              details = coalesce(u.details, runs.details),
               finished_at = CASE WHEN u.status = 'finished' THEN now() END,
               started_at = CASE WHEN u.status = 'queued' THEN NULL ELSE runs.started_at END,
               queued_at = CASE WHEN u.status = 'queued' THEN now() ELSE runs.queued_at END
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[])
-           AS u(id, status, result, attempt, error_kind, error_message)
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::jsonb[])
+           AS u(id, status, result, attempt, error_kind, error_message, details)
         WHERE runs.id = u.id`,
       transitions.map((t) => t.id),
       transitions.map((t) => t.status),
@@ -149,6 +152,7 @@ export class RunsRepository {
       transitions.map((t) => t.attempt),
       transitions.map((t) => t.errorKind),
       transitions.map((t) => t.errorMessage),
+      transitions.map((t) => (t.details ? JSON.stringify(t.details) : null)),
     );
   }
 

@@ -66,6 +66,7 @@ export class SimulatedBackend implements DeviceBackend {
     const model = new TimingModel(PROFILES[profileName], assignment.model, assignment.network, `${assignment.runId}.${assignment.attempt}`);
 
     context.status('running');
+    context.describe({ simulated: true, profile: profileName });
     if (assignment.scenario === 'on_device') {
       await this.emit(context, [model.modelLoad()], 0, false);
     }

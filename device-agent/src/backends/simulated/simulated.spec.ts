@@ -32,6 +32,7 @@ function context(run: RunAssignment, controller = new AbortController()): RunCon
       if (controller.signal.aborted) throw controller.signal.reason as Error;
     },
     status: () => undefined,
+    describe: () => undefined,
     record: (m) => rows.push(m),
   };
 }
