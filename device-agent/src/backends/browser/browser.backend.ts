@@ -1,7 +1,7 @@
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { DeviceHealth, DeviceRegistration, Measurement } from '@farm/contracts';
+import type { DeviceHealth, DeviceRegistration, Measurement, RunDetails } from '@farm/contracts';
 import pino from 'pino';
 /* eslint-disable @nx/enforce-module-boundaries -- the agent serves the bench-web app and speaks its contract; moving the server and protocol to a lib is listed as follow-up */
 import { benchQuery, BENCH_MODELS, type BenchParams } from '../../../../apps/bench-web/src/protocol';
@@ -90,6 +90,7 @@ export class BrowserBackend implements DeviceBackend {
   private benchWeb: Promise<{ url: string; server: BenchWebServer | null }> | null = null;
   private host: Promise<HostFacts> | null = null;
   private versions: Promise<Versions> | null = null;
+  private versionsNow: Versions | null = null;
   /** Sessions of stopped runs still being deleted, by slot: the slot's next run waits for them. */
   private readonly cleanups = new Map<string, Promise<void>>();
   private closed = false;
@@ -227,6 +228,7 @@ export class BrowserBackend implements DeviceBackend {
       };
       const { result, rows, timings } = await this.drive(serial, appiumUrl, `${benchWebUrl}?${benchQuery(params, { autostart: true })}`, context);
       context.checkpoint();
+      context.describe(runDetails(result, timings, this.versionsNow));
       for (const row of rows) context.record(row);
       this.log.info(
         {
@@ -379,7 +381,7 @@ export class BrowserBackend implements DeviceBackend {
   /** Versions of the configured binaries; a failure is not cached, so a fixed host recovers. */
   private browserVersions(): Promise<Versions> {
     this.versions ??= Promise.all([binaryVersion(this.options.chromiumPath), binaryVersion(this.options.chromedriverPath)]).then(
-      ([browser, chromedriver]) => ({ browser, chromedriver }),
+      ([browser, chromedriver]) => (this.versionsNow = { browser, chromedriver }),
     );
     this.versions.catch(() => {
       this.versions = null;
@@ -405,6 +407,36 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
       },
     );
   });
+}
+
+/**
+ * What the run's browser said beside its rows, kept with the run: the runtime, how model_load
+ * split, how cloud requests were split, and each image's top-1 class (bounded: one per image).
+ */
+export function runDetails(result: CheckedBenchResult, timings: RunTimings, versions: Versions | null): RunDetails {
+  const top1: Record<string, { className: string; probability: number; consistent: boolean }> = {};
+  for (const t of result.top1) {
+    const seen = top1[t.image];
+    if (!seen) top1[t.image] = { className: t.className, probability: t.probability, consistent: true };
+    else if (seen.className !== t.className) seen.consistent = false;
+  }
+  return {
+    runtime: {
+      benchWeb: result.version,
+      userAgent: result.userAgent,
+      browserVersion: versions?.browser ?? null,
+      chromedriverVersion: versions?.chromedriver ?? null,
+      tfjs: result.tfjsVersion,
+      tfjsBackend: result.backend,
+      wasm: result.wasm,
+      crossOriginIsolated: result.crossOriginIsolated,
+      timerResolutionMs: result.timerResolutionMs,
+    },
+    modelLoad: result.modelLoad,
+    cloudSplit: result.cloudSplit,
+    top1,
+    agentTimings: { sessionMs: timings.sessionMs, pageReadyMs: timings.pageReadyMs, benchmarkMs: timings.benchmarkMs },
+  };
 }
 
 function message(err: unknown): string {

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BUNDLED_MODELS, MeasurementSchema, SCENARIOS, type BundledModel, type Measurement, type RunAssignment, type Scenario } from '@farm/contracts';
+import { BUNDLED_MODELS, MeasurementSchema, RunDetailsSchema, SCENARIOS, type BundledModel, type Measurement, type RunAssignment, type RunDetails, type Scenario } from '@farm/contracts';
 import { startInferenceServer, type InferenceServer } from '../../../../apps/inference-server/src';
 import { ITERATION_PHASES, LEAF_PHASES, PHASE_SUM_TOLERANCE_MS } from '../../../../apps/bench-web/src/protocol';
 import { RunError, type RunContext } from '../backend';
@@ -21,6 +21,7 @@ const quiet = { info: () => undefined, warn: () => undefined, error: () => undef
 interface Collected {
   rows: Measurement[];
   statuses: string[];
+  details: RunDetails;
   controller: AbortController;
   context: RunContext;
 }
@@ -29,6 +30,7 @@ function fakeContext(partial: Partial<RunAssignment>): Collected {
   const controller = new AbortController();
   const rows: Measurement[] = [];
   const statuses: string[] = [];
+  const details: RunDetails = {};
   const assignment: RunAssignment = {
     runId: randomUUID(),
     jobId: randomUUID(),
@@ -50,8 +52,9 @@ function fakeContext(partial: Partial<RunAssignment>): Collected {
     },
     status: (s) => void statuses.push(s),
     record: (m) => void rows.push(MeasurementSchema.parse(m)),
+    describe: (d) => void Object.assign(details, RunDetailsSchema.parse(d)),
   };
-  return { rows, statuses, controller, context };
+  return { rows, statuses, details, controller, context };
 }
 
 function freePort(): Promise<number> {
@@ -77,7 +80,7 @@ describe('BrowserBackend (headless Chromium through Appium)', () => {
   let inference: InferenceServer & { url: string };
   let backend: BrowserBackend;
   let serial: string;
-  const results = new Map<string, { rows: Measurement[]; statuses: string[]; result: CheckedBenchResult; timings: RunTimings }>();
+  const results = new Map<string, { rows: Measurement[]; statuses: string[]; details: RunDetails; result: CheckedBenchResult; timings: RunTimings }>();
   const lastResult = new Map<string, { result: CheckedBenchResult; timings: RunTimings }>();
 
   beforeAll(async () => {
@@ -122,7 +125,7 @@ describe('BrowserBackend (headless Chromium through Appium)', () => {
 
   describe.each(BUNDLED_MODELS.flatMap((m) => SCENARIOS.map((s) => [m, s] as [BundledModel, Scenario])))('%s %s', (model, scenario) => {
     const key = `${model}/${scenario}`;
-    const got = (): { rows: Measurement[]; statuses: string[]; result: CheckedBenchResult } => {
+    const got = (): { rows: Measurement[]; statuses: string[]; details: RunDetails; result: CheckedBenchResult } => {
       const r = results.get(key);
       if (!r) throw new Error(`the ${key} run did not finish`);
       return r;
@@ -133,7 +136,7 @@ describe('BrowserBackend (headless Chromium through Appium)', () => {
       await backend.run(serial, c.context);
       const last = lastResult.get(serial);
       if (!last) throw new Error('no result reported');
-      results.set(key, { rows: c.rows, statuses: c.statuses, ...last });
+      results.set(key, { rows: c.rows, statuses: c.statuses, details: c.details, ...last });
       lastResult.delete(serial);
     });
 
@@ -153,6 +156,10 @@ describe('BrowserBackend (headless Chromium through Appium)', () => {
       expect(result.crossOriginIsolated).toBe(true);
       expect(rows.some((r) => !Number.isInteger(r.durationMs * 10))).toBe(true);
       if (scenario === 'on_device') expect(result.backend).toBe('wasm');
+      expect(got().details).toMatchObject({
+        runtime: { tfjs: '4.22.0', crossOriginIsolated: true, browserVersion: expect.stringMatching(/^\d+\./) },
+        top1: expect.objectContaining({ 'gradient.jpg': expect.objectContaining({ consistent: true }) }),
+      });
       if (scenario === 'on_device') expect(result.wasm).toEqual({ simd: true, threads: false });
     });
 
