@@ -19,7 +19,7 @@ const runner: BenchRunner = new BenchRunner({
   base: new URL('./', location.href),
   version: __BENCH_WEB_BUILD__,
   timerResolutionMs: timerResolution(),
-  onUpdate: () => view.update(runner.state(), runner.state().status === 'idle' ? null : runner.results()),
+  onUpdate: () => view.update(runner.state(), runner.current()),
 });
 window.benchWeb = runner;
 

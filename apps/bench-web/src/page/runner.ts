@@ -86,6 +86,11 @@ export class BenchRunner implements BenchWebApi {
     return { ...this.result, measurements: [...this.result.measurements], top1: [...this.result.top1] };
   }
 
+  /** The live result for the page's own view, not copied: the view reads it after every iteration. */
+  current(): Readonly<BenchResult> | null {
+    return this.result;
+  }
+
   /** Puts the page in the error state without running (bad URL parameters with autostart). */
   fail(message: string): void {
     this.status = 'error';

@@ -29,7 +29,7 @@ function formatMs(ms: number | null): string {
 }
 
 /** Per phase: rows and median of the measured iterations (warm-up ones and model_load apart). */
-export function phaseMedians(result: BenchResult): { phase: Phase; n: number; warmup: number; medianMs: number | null }[] {
+export function phaseMedians(result: Readonly<BenchResult>): { phase: Phase; n: number; warmup: number; medianMs: number | null }[] {
   return PHASE_ORDER.flatMap((phase) => {
     const rows = result.measurements.filter((m) => m.phase === phase);
     if (rows.length === 0) return [];
@@ -70,7 +70,7 @@ export class BenchView {
     root.append(el('h1', 'bench-web: on-device vs cloud inference'), form, this.status, this.bar, this.meta, this.table);
   }
 
-  update(state: BenchState, result: BenchResult | null): void {
+  update(state: BenchState, result: Readonly<BenchResult> | null): void {
     const { iteration, of } = state.progress;
     this.status.textContent = state.status === 'error' ? `error: ${state.error ?? 'unknown'}` : `${state.status}: iteration ${iteration} of ${of}`;
     this.status.className = state.status;
