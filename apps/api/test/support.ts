@@ -20,13 +20,18 @@ export interface TestFarm {
  * The real API and real agent processes against the test database and the real Redis,
  * with a Redis prefix and a device tag of their own.
  */
-export async function startTestFarm(agents: { name: string; env?: NodeJS.ProcessEnv }[], env: NodeJS.ProcessEnv = {}): Promise<TestFarm> {
+export async function startTestFarm(
+  agents: { name: string; env?: NodeJS.ProcessEnv }[],
+  env: NodeJS.ProcessEnv = {},
+  options: { inferenceServer?: boolean } = {},
+): Promise<TestFarm> {
   const id = randomUUID().slice(0, 8);
   const tag = `test-${id}`;
   const agentEnv = (name: string, extra: NodeJS.ProcessEnv = {}) => ({
     AGENT_NAME: `${name}-${id}`,
     BACKENDS: 'simulated',
     SIM_TAGS: tag,
+    BROWSER_TAGS: tag,
     SIM_TIME_SCALE: '0',
     LOG_LEVEL: 'warn',
     ...extra,
@@ -35,6 +40,7 @@ export async function startTestFarm(agents: { name: string; env?: NodeJS.Process
     quiet: !process.env['FARM_TEST_VERBOSE'],
     env: { QUEUE_PREFIX: `t${id}`, LOG_LEVEL: 'warn', ...FAST_TIMEOUTS, ...env },
     agents: agents.map((a) => agentEnv(a.name, a.env)),
+    inferenceServer: options.inferenceServer,
   });
   const db = new Client({ connectionString: process.env['DATABASE_URL'] });
   await db.connect();

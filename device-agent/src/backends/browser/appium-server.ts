@@ -30,7 +30,8 @@ export function appiumInstall(): { main: string; home: string; version: string }
   return { main: path.resolve(path.dirname(pkgFile), pkg.main), home: path.resolve(path.dirname(pkgFile), '..', '..'), version: pkg.version };
 }
 
-function freePort(host: string): Promise<number> {
+/** A port nothing listens on now (the OS's choice); another process may still take it first. */
+export function freePort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);

@@ -9,7 +9,7 @@ import { startBenchWebServer, type BenchWebServer } from '../../../../apps/bench
 /* eslint-enable @nx/enforce-module-boundaries */
 import type { Logger } from '../../logger';
 import { RunError, sleep, type DeviceBackend, type RunContext } from '../backend';
-import { AppiumServer, appiumInstall } from './appium-server';
+import { AppiumServer, appiumInstall, freePort } from './appium-server';
 import { binaryVersion, hostFacts, type HostFacts } from './host-info';
 import { killProcessesWithArg } from './processes';
 import { BenchStateSchema, checkBenchResult, type CheckedBenchResult } from './results';
@@ -270,12 +270,16 @@ export class BrowserBackend implements DeviceBackend {
   ): Promise<{ result: CheckedBenchResult; rows: Measurement[]; timings: RunTimings }> {
     const { signal, assignment } = context;
     const userDataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'farm-chromium-'));
+    // Each session's chromedriver gets its own port. On the default (9515) the driver starts by
+    // killing every chromedriver on that port: another slot's, or another Appium's on this host.
+    const chromedriverPort = await freePort('127.0.0.1');
     const capabilities = {
       platformName: 'linux',
       browserName: 'chrome',
       'appium:automationName': 'Chromium',
       'appium:executable': this.options.chromedriverPath,
       'appium:autodownloadEnabled': false,
+      'appium:chromedriverPort': chromedriverPort,
       'appium:newCommandTimeout': 300,
       'goog:chromeOptions': { binary: this.options.chromiumPath, args: [...CHROMIUM_ARGS, `--user-data-dir=${userDataDir}`] },
     };
