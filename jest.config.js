@@ -1,4 +1,5 @@
-// Unit tests: *.spec.ts beside the code. No network, no database.
+// Unit tests: *.spec.ts beside the code. No database and no Redis; some start servers and
+// headless Chromium on loopback.
 module.exports = {
   ...require('./jest.preset'),
   displayName: 'unit',

@@ -1,5 +1,5 @@
 import { BUNDLED_MODELS, CLOUD_PHASES, ON_DEVICE_PHASES, type MeasurementView, type Page } from '@farm/contracts';
-import { PHASE_SUM_TOLERANCE_MS } from '../../bench-web/src/protocol';
+import { PHASE_SUM_TOLERANCE_MS } from '@farm/contracts';
 import { startTestFarm, type TestFarm } from './support';
 
 type Top1 = Record<string, { className: string }>;

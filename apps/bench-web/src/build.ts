@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { InlineConfig, Plugin } from 'vite/dist/node/index';
-import { BENCH_WEB_VERSION } from './protocol';
+import { BENCH_WEB_VERSION } from '@farm/contracts';
 
 const APP_ROOT = path.resolve(__dirname, '..');
 const WORKSPACE_ROOT = path.resolve(APP_ROOT, '..', '..');
@@ -16,7 +16,7 @@ export const DEFAULT_DIST_DIR = path.join(APP_ROOT, 'dist');
 /** What the page is made of: a change in any of these calls for a new build. */
 const INPUTS: { dir: string; match: RegExp }[] = [
   { dir: APP_ROOT, match: /^index\.html$/ },
-  { dir: path.join(APP_ROOT, 'src'), match: /^(protocol|build)\.ts$/ },
+  { dir: path.join(APP_ROOT, 'src'), match: /^build\.ts$/ },
   { dir: path.join(APP_ROOT, 'src', 'page'), match: /^(?!.*\.spec\.ts$).*\.ts$/ },
   { dir: path.join(WORKSPACE_ROOT, 'libs', 'models', 'src'), match: /^browser\.ts$/ },
   { dir: path.join(WORKSPACE_ROOT, 'libs', 'models', 'src', 'lib'), match: /^(?!.*\.spec\.ts$).*\.ts$/ },

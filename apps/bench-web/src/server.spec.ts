@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { BUNDLED_MODELS } from '@farm/contracts';
 import { getModelInfo, tfjsWasmDistDir } from '@farm/models';
 import { benchWebInputsHash } from './build';
-import { BENCH_WEB_VERSION } from './protocol';
+import { BENCH_WEB_VERSION } from '@farm/contracts';
 import { ISOLATION_HEADERS, startBenchWebServer, type BenchWebServer } from './server';
 
 jest.setTimeout(120_000);

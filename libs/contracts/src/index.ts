@@ -6,3 +6,4 @@ export * from './agents';
 export * from './queues';
 export * from './api';
 export * from './env';
+export * from './bench-web';

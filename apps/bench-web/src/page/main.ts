@@ -1,4 +1,4 @@
-import { parseBenchParams, wantsAutostart, type BenchWebApi } from '../protocol';
+import { parseBenchParams, wantsAutostart, type BenchWebApi } from '@farm/contracts';
 import { BenchRunner } from './runner';
 import { timerResolution } from './timing';
 import { BenchView } from './ui';

@@ -20,7 +20,7 @@ import {
   type BenchStatus,
   type BenchWebApi,
   type ModelLoadBreakdown,
-} from '../protocol';
+} from '@farm/contracts';
 import { splitCloud } from './timing';
 import { initTfBackend } from './tfjs-setup';
 import { encodeForUpload } from './upload-image';

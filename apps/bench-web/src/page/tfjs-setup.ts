@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import type { TfBackendName } from '../protocol';
+import type { TfBackendName } from '@farm/contracts';
 
 let wasmPathsSet = false;
 

@@ -1,5 +1,5 @@
 import type { Measurement } from '@farm/contracts';
-import type { BenchResult } from '../protocol';
+import type { BenchResult } from '@farm/contracts';
 import { phaseMedians } from './ui';
 
 const row = (iteration: number, phase: Measurement['phase'], durationMs: number, warmup = false): Measurement => ({ iteration, warmup, phase, durationMs, energyMj: null, energyMethod: 'none' });

@@ -1,5 +1,5 @@
 import type { Phase } from '@farm/contracts';
-import { BENCH_MODELS, BENCH_SCENARIOS, QUERY_NAMES, type BenchResult, type BenchState } from '../protocol';
+import { BENCH_MODELS, BENCH_SCENARIOS, QUERY_NAMES, type BenchResult, type BenchState } from '@farm/contracts';
 import { median } from './timing';
 
 const PHASE_ORDER: readonly Phase[] = [

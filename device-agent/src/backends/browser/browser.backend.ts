@@ -3,8 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DeviceHealth, DeviceRegistration, Measurement, RunDetails } from '@farm/contracts';
 import pino from 'pino';
-/* eslint-disable @nx/enforce-module-boundaries -- the agent serves the bench-web app and speaks its contract; moving the server and protocol to a lib is listed as follow-up */
-import { benchQuery, BENCH_MODELS, type BenchParams } from '../../../../apps/bench-web/src/protocol';
+/* eslint-disable @nx/enforce-module-boundaries -- with no BENCH_WEB_URL the agent serves the bench-web app itself, in-process */
+import { benchQuery, BENCH_MODELS, type BenchParams } from '@farm/contracts';
 import { startBenchWebServer, type BenchWebServer } from '../../../../apps/bench-web/src/server';
 /* eslint-enable @nx/enforce-module-boundaries */
 import type { Logger } from '../../logger';

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { BUNDLED_MODELS, MeasurementSchema, RunDetailsSchema, SCENARIOS, type BundledModel, type Measurement, type RunAssignment, type RunDetails, type Scenario } from '@farm/contracts';
 import { startInferenceServer, type InferenceServer } from '../../../../apps/inference-server/src';
-import { ITERATION_PHASES, LEAF_PHASES, PHASE_SUM_TOLERANCE_MS } from '../../../../apps/bench-web/src/protocol';
+import { ITERATION_PHASES, LEAF_PHASES, PHASE_SUM_TOLERANCE_MS } from '@farm/contracts';
 import { RunError, type RunContext } from '../backend';
 import { BrowserBackend, INSTALL_HINT, type RunTimings } from './browser.backend';
 import type { CheckedBenchResult } from './results';

@@ -1,7 +1,6 @@
 import { MeasurementSchema, type Measurement, type RunAssignment } from '@farm/contracts';
 import { z } from 'zod';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- the page's contract (URL parameters, window API, result) lives with the page; moving it to a lib is listed as follow-up
-import { ITERATION_PHASES, phaseSumMismatches, PHASE_SUM_TOLERANCE_MS, type BenchState } from '../../../../apps/bench-web/src/protocol';
+import { ITERATION_PHASES, phaseSumMismatches, PHASE_SUM_TOLERANCE_MS, type BenchState } from '@farm/contracts';
 
 /** What `window.benchWeb.state()` returns, as the agent accepts it from the page. */
 export const BenchStateSchema = z.object({

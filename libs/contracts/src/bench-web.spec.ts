@@ -1,5 +1,5 @@
 import type { Measurement } from '@farm/contracts';
-import { benchQuery, checkBenchParams, parseBenchParams, phaseSumMismatches, PHASE_SUM_TOLERANCE_MS, wantsAutostart, type BenchParams } from './protocol';
+import { benchQuery, checkBenchParams, parseBenchParams, phaseSumMismatches, PHASE_SUM_TOLERANCE_MS, wantsAutostart, type BenchParams } from './bench-web';
 
 const query = (q: string): Record<string, string> => Object.fromEntries(new URLSearchParams(q));
 

@@ -1,7 +1,8 @@
 // The contract between bench-web and whoever drives it (a person, the browser backend, an
 // Android backend): URL parameters, the window API and the result. Browser-safe and free of
 // runtime dependencies, so the page stays small and the agent can use it too.
-import type { BundledModel, Measurement, Phase, Scenario } from '@farm/contracts';
+import type { Measurement } from './results';
+import type { BundledModel, Phase, Scenario } from './vocabulary';
 
 export const BENCH_WEB_VERSION = '0.1.0';
 
