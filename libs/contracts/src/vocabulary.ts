@@ -26,29 +26,9 @@ export const DeviceStateSchema = z.enum(DEVICE_STATES);
 export type DeviceState = z.infer<typeof DeviceStateSchema>;
 
 export const ON_DEVICE_PHASES = ['model_load', 'preprocess', 'inference', 'postprocess', 'total'] as const;
-export const CLOUD_PHASES = [
-  'preprocess',
-  'upload',
-  'server',
-  'server_preprocess',
-  'server_inference',
-  'server_postprocess',
-  'download',
-  'total',
-] as const;
-export const PHASES = [
-  'model_load',
-  'preprocess',
-  'inference',
-  'postprocess',
-  'upload',
-  'server',
-  'server_preprocess',
-  'server_inference',
-  'server_postprocess',
-  'download',
-  'total',
-] as const;
+export const CLOUD_PHASES = ['preprocess', 'upload', 'server', 'server_preprocess', 'server_inference', 'server_postprocess', 'download', 'total'] as const;
+/** Every phase, in the order tables show them (and the database's enum order). */
+export const PHASES = ['model_load', 'preprocess', 'inference', 'postprocess', 'upload', 'server', 'server_preprocess', 'server_inference', 'server_postprocess', 'download', 'total'] as const;
 export const PhaseSchema = z.enum(PHASES);
 export type Phase = z.infer<typeof PhaseSchema>;
 

@@ -1,20 +1,7 @@
-import type { Phase } from '@farm/contracts';
-import { BENCH_MODELS, BENCH_SCENARIOS, QUERY_NAMES, type BenchResult, type BenchState } from '@farm/contracts';
+import { BENCH_MODELS, BENCH_SCENARIOS, PHASES, QUERY_NAMES, type BenchResult, type BenchState, type Phase } from '@farm/contracts';
 import { median } from './timing';
 
-const PHASE_ORDER: readonly Phase[] = [
-  'model_load',
-  'preprocess',
-  'inference',
-  'postprocess',
-  'upload',
-  'server',
-  'server_preprocess',
-  'server_inference',
-  'server_postprocess',
-  'download',
-  'total',
-];
+const PHASE_ORDER: readonly Phase[] = PHASES;
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, attrs: Record<string, string> = {}): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
