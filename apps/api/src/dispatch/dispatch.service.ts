@@ -7,8 +7,11 @@ import {
   type RunAssignment,
   type StopRunsEvent,
 } from '@farm/contracts';
-import { Queue } from 'bullmq';
+import { FlowProducer, Queue } from 'bullmq';
 import { RedisService } from '../redis/redis';
+
+/** Attempts added in one Redis transaction at most. */
+const ENQUEUE_CHUNK = 1_000;
 
 export interface Dispatchable {
   assignment: RunAssignment;
@@ -29,27 +32,29 @@ export interface QueuedAttempt {
 export class DispatchService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(DispatchService.name);
   private readonly queues = new Map<string, Queue<RunAssignment>>();
+  // Adds to many device queues in one Redis transaction (a flow of lone jobs).
+  private readonly producer: FlowProducer;
 
-  constructor(private readonly redis: RedisService) {}
+  constructor(private readonly redis: RedisService) {
+    this.producer = new FlowProducer({ connection: redis.client, prefix: redis.prefix });
+  }
 
   async enqueue(items: readonly Dispatchable[]): Promise<void> {
-    const byDevice = groupBy(items, (item) => item.assignment.deviceId);
-    await Promise.all(
-      [...byDevice].map(([deviceId, group]) =>
-        this.queue(deviceId).addBulk(
-          group.map(({ assignment, priority }) => ({
-            name: 'run',
-            data: assignment,
-            opts: {
-              jobId: attemptJobId(assignment.runId, assignment.attempt),
-              priority: bullPriority(priority),
-              removeOnComplete: true,
-              removeOnFail: true,
-            },
-          })),
-        ),
-      ),
-    );
+    for (let start = 0; start < items.length; start += ENQUEUE_CHUNK) {
+      await this.producer.addBulk(
+        items.slice(start, start + ENQUEUE_CHUNK).map(({ assignment, priority }) => ({
+          name: 'run',
+          queueName: deviceQueueName(assignment.deviceId),
+          data: assignment,
+          opts: {
+            jobId: attemptJobId(assignment.runId, assignment.attempt),
+            priority: bullPriority(priority),
+            removeOnComplete: true,
+            removeOnFail: true,
+          },
+        })),
+      );
+    }
   }
 
   /** Removes attempts that have not started; an active one is stopped through `stop` instead. */
@@ -74,7 +79,7 @@ export class DispatchService implements BeforeApplicationShutdown {
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
+    await Promise.all([this.producer.close(), ...[...this.queues.values()].map((queue) => queue.close())]);
   }
 
   private queue(deviceId: string): Queue<RunAssignment> {
@@ -88,15 +93,4 @@ export class DispatchService implements BeforeApplicationShutdown {
     }
     return queue;
   }
-}
-
-function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
-  const groups = new Map<K, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const group = groups.get(k);
-    if (group) group.push(item);
-    else groups.set(k, [item]);
-  }
-  return groups;
 }
