@@ -3,6 +3,13 @@ import path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 
+// Children still running when this process exits (an error, a test runner finishing) are
+// stopped with it, so no API or agent is left holding a port.
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGTERM');
+});
+
 export interface Service {
   name: string;
   child: ChildProcess;
@@ -32,8 +39,12 @@ export function startService(name: string, entry: string, env: NodeJS.ProcessEnv
       for (const line of lines) process.stderr.write(`[${name}] ${line}\n`);
     });
   }
+  running.add(child);
   const exited = new Promise<number | NodeJS.Signals>((resolve) => {
-    child.on('exit', (code, signal) => resolve(code ?? signal ?? 0));
+    child.on('exit', (code, signal) => {
+      running.delete(child);
+      resolve(code ?? signal ?? 0);
+    });
   });
   return {
     name,
