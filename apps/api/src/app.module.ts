@@ -13,6 +13,8 @@ import { ReaperService } from './dispatch/reaper.service';
 import { HealthController } from './health/health.controller';
 import { JobsController } from './jobs/jobs.controller';
 import { JobsService } from './jobs/jobs.service';
+import { ModelsController } from './models/models.controller';
+import { ModelsService } from './models/models.service';
 import { PrismaService } from './prisma/prisma.service';
 import { RedisService } from './redis/redis';
 import { RunLifecycleService } from './runs/run-lifecycle.service';
@@ -24,7 +26,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [TerminusModule.forRoot({ logger: false })],
-      controllers: [JobsController, DevicesController, AgentsController, HealthController],
+      controllers: [JobsController, DevicesController, AgentsController, HealthController, ModelsController],
       providers: [
         { provide: API_CONFIG, useValue: config },
         { provide: APP_FILTER, useClass: ApiErrorFilter },
@@ -34,6 +36,7 @@ export class AppModule {
         ReaperService,
         RunsRepository,
         RunLifecycleService,
+        ModelsService,
         JobsService,
         DevicesService,
         AgentsService,

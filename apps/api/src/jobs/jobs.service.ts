@@ -16,6 +16,7 @@ import type { Job, Run } from '@farm/db';
 import { Unprocessable } from '../common/errors';
 import { DevicesService } from '../devices/devices.service';
 import { DispatchService } from '../dispatch/dispatch.service';
+import { ModelsService } from '../models/models.service';
 import { PrismaService } from '../prisma/prisma.service';
 import { RunLifecycleService } from '../runs/run-lifecycle.service';
 
@@ -44,12 +45,15 @@ export class JobsService {
     private readonly devices: DevicesService,
     private readonly dispatch: DispatchService,
     private readonly lifecycle: RunLifecycleService,
+    private readonly models: ModelsService,
   ) {}
 
   async create(spec: JobSpec): Promise<JobView> {
-    const known = new Set<string>(BUNDLED_MODELS);
+    const missing = await this.models.unknown(spec.models);
     const unknown = spec.models.flatMap((model, i) =>
-      known.has(model) ? [] : [{ path: `models[${i}]`, message: `unknown model "${model}"; known: ${[...known].join(', ')}` }],
+      missing.has(model)
+        ? [{ path: `models[${i}]`, message: `unknown model "${model}"; bundled: ${BUNDLED_MODELS.join(', ')}, or one registered through /api/models` }]
+        : [],
     );
     if (unknown.length > 0) throw new Unprocessable(unknown, 'The job names a model the farm does not have');
 

@@ -1,0 +1,183 @@
+import { createHash } from 'node:crypto';
+import * as tf from '@tensorflow/tfjs';
+import type { ApiError, JobView } from '@farm/contracts';
+import { startTestFarm, type TestFarm } from './support';
+
+interface ModelView {
+  name: string;
+  bundled: boolean;
+  format: string;
+  sha256: string;
+  sizeBytes: number;
+  inputShape: number[];
+  outputSize: number;
+  classNames: string[];
+  files: { path: string; sizeBytes: number; url: string }[];
+}
+
+interface Upload {
+  name?: string;
+  classNames?: string;
+  files: { name: string; bytes: Uint8Array<ArrayBuffer> | string }[];
+}
+
+/** A real tfjs layers model: Dense on a [4] input, 3 outputs, saved as model.json + weights.bin. */
+async function tinyModel(): Promise<{ modelJson: string; weights: Uint8Array<ArrayBuffer> }> {
+  await tf.setBackend('cpu');
+  const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 3, activation: 'softmax' })] });
+  let saved: { modelJson: string; weights: Uint8Array<ArrayBuffer> } | undefined;
+  await model.save(
+    tf.io.withSaveHandler((artifacts) => {
+      const data = artifacts.weightData;
+      const buffer = data === undefined ? new ArrayBuffer(0) : Array.isArray(data) ? tf.io.concatenateArrayBuffers(data) : data;
+      saved = {
+        modelJson: JSON.stringify({
+          format: 'layers-model',
+          modelTopology: artifacts.modelTopology,
+          weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+        }),
+        weights: new Uint8Array(buffer),
+      };
+      return Promise.resolve({ modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } });
+    }),
+  );
+  model.dispose();
+  if (!saved) throw new Error('the model was not saved');
+  return saved;
+}
+
+describe('/api/models', () => {
+  let farm: TestFarm;
+  let modelJson: string;
+  let weights: Uint8Array<ArrayBuffer>;
+
+  beforeAll(async () => {
+    farm = await startTestFarm([{ name: 'models', env: { SIM_DEVICES: '1' } }]);
+    ({ modelJson, weights } = await tinyModel());
+  });
+  afterAll(() => farm.stop());
+
+  async function upload<T>(body: Upload): Promise<{ status: number; body: T }> {
+    const form = new FormData();
+    if (body.name !== undefined) form.append('name', body.name);
+    if (body.classNames !== undefined) form.append('classNames', body.classNames);
+    for (const file of body.files) form.append('files', new Blob([typeof file.bytes === 'string' ? file.bytes : new Uint8Array(file.bytes)]), file.name);
+    const response = await fetch(`${farm.stack.apiUrl}/api/models`, { method: 'POST', body: form });
+    return { status: response.status, body: (await response.json()) as T };
+  }
+
+  const good = (name: string): Upload => ({
+    name,
+    files: [
+      { name: 'model.json', bytes: modelJson },
+      { name: 'weights.bin', bytes: weights },
+    ],
+  });
+
+  async function tableCounts(): Promise<string> {
+    const { rows } = await farm.db.query(
+      `SELECT (SELECT count(*) FROM registered_models)::int AS models, (SELECT count(*) FROM registered_model_files)::int AS files`,
+    );
+    return JSON.stringify(rows[0]);
+  }
+
+  it('registers a real model, lists it, serves its files, and accepts a job naming it', async () => {
+    const created = await upload<ModelView>({ ...good('tiny-dense.v1'), classNames: JSON.stringify(['a', 'b', 'c']) });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      name: 'tiny-dense.v1',
+      bundled: false,
+      format: 'tfjs-layers',
+      sha256: createHash('sha256').update(weights).digest('hex'),
+      sizeBytes: Buffer.byteLength(modelJson) + weights.length,
+      inputShape: [1, 4],
+      outputSize: 3,
+      classNames: ['a', 'b', 'c'],
+    });
+
+    const list = await farm.api.request<ModelView[]>('GET', '/api/models');
+    expect(list.status).toBe(200);
+    expect(list.body.filter((m) => m.bundled).map((m) => m.name)).toEqual(['mobilenet_v2', 'mobilenet_v2_mid', 'inception_v3']);
+    expect(list.body.find((m) => m.name === 'tiny-dense.v1')).toMatchObject({ bundled: false, outputSize: 3 });
+
+    const one = await farm.api.request<ModelView>('GET', '/api/models/tiny-dense.v1');
+    expect(one.status).toBe(200);
+    expect(one.body.files.map((f) => f.path).sort()).toEqual(['model.json', 'weights.bin']);
+
+    const bin = await fetch(`${farm.stack.apiUrl}/api/models/tiny-dense.v1/files/weights.bin`);
+    expect(bin.status).toBe(200);
+    expect(bin.headers.get('content-type')).toBe('application/octet-stream');
+    expect(Buffer.from(await bin.arrayBuffer()).equals(Buffer.from(weights))).toBe(true);
+    const json = await fetch(`${farm.stack.apiUrl}/api/models/tiny-dense.v1/files/model.json`);
+    expect(json.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await json.text()).toBe(modelJson);
+    expect((await fetch(`${farm.stack.apiUrl}/api/models/tiny-dense.v1/files/other.bin`)).status).toBe(404);
+    expect((await fetch(`${farm.stack.apiUrl}/api/models/no-such-model`)).status).toBe(404);
+
+    const job = await farm.api.request<JobView>('POST', '/api/jobs', {
+      name: 'registered model',
+      models: ['tiny-dense.v1'],
+      scenarios: ['on_device'],
+      iterations: 1,
+      devices: { tags: [farm.tag] },
+    });
+    expect(job.status).toBe(201);
+    expect(job.body.runs?.map((r) => r.model)).toEqual(['tiny-dense.v1']);
+  });
+
+  it('gives a registered model without classNames numbered class names', async () => {
+    const created = await upload<ModelView>(good('tiny-unnamed'));
+    expect(created.status).toBe(201);
+    expect(created.body.classNames).toEqual(['class_0', 'class_1', 'class_2']);
+  });
+
+  it('sizes uint8-quantized weights at one byte per element', async () => {
+    const parsed = JSON.parse(modelJson) as { weightsManifest: { paths: string[]; weights: { shape: number[]; quantization?: object }[] }[] };
+    const group = parsed.weightsManifest[0];
+    for (const spec of group.weights) spec.quantization = { dtype: 'uint8', min: -1, scale: 2 / 255 };
+    const elements = group.weights.reduce((sum, w) => sum + w.shape.reduce((a, b) => a * b, 1), 0);
+    const quantized = { name: 'tiny-uint8', files: [{ name: 'model.json', bytes: JSON.stringify(parsed) }, { name: 'weights.bin', bytes: new Uint8Array(elements).fill(128) }] };
+    const created = await upload<ModelView>(quantized);
+    expect(created.status).toBe(201);
+    expect(created.body.outputSize).toBe(3);
+    const float32Sized = await upload<ApiError>({ ...quantized, name: 'tiny-uint8-wrong', files: [quantized.files[0], { name: 'weights.bin', bytes: weights }] });
+    expect(float32Sized.status).toBe(422);
+  });
+
+  const cases: [string, () => Upload, number, string][] = [
+    ['bad name', () => good('Tiny Model!'), 400, 'name'],
+    ['no name', () => ({ ...good('x'), name: undefined }), 400, 'name'],
+    ['no model.json', () => ({ name: 'no-json', files: [{ name: 'weights.bin', bytes: weights }] }), 400, 'files.model.json'],
+    ['model.json not JSON', () => ({ name: 'bad-json', files: [{ name: 'model.json', bytes: '{"format": ' }, { name: 'weights.bin', bytes: weights }] }), 400, 'files.model.json'],
+    ['missing weight file', () => ({ name: 'no-weights', files: [{ name: 'model.json', bytes: modelJson }] }), 400, 'files.weights.bin'],
+    ['extra file', () => ({ ...good('extra'), files: [...good('extra').files, { name: 'notes.txt', bytes: 'hi' }] }), 400, 'files.notes.txt'],
+    ['classNames not JSON', () => ({ ...good('bad-classes'), classNames: 'a,b,c' }), 400, 'classNames'],
+    ['truncated weights', () => ({ name: 'truncated', files: [{ name: 'model.json', bytes: modelJson }, { name: 'weights.bin', bytes: weights.slice(0, weights.length - 4) }] }), 422, 'files.weights.bin'],
+    ['classNames length mismatch', () => ({ ...good('mismatch'), classNames: JSON.stringify(['a', 'b']) }), 422, 'classNames'],
+    ['a topology that does not load', () => ({ ...good('broken'), files: [{ name: 'model.json', bytes: modelJson.replace('"Dense"', '"NoSuchLayer"') }, { name: 'weights.bin', bytes: weights }] }), 422, 'files.model.json'],
+    // A bundled name is taken like a registered one: 409, as for a duplicate.
+    ['bundled name', () => good('mobilenet_v2'), 409, 'name'],
+    ['duplicate name', () => good('tiny-dense.v1'), 409, 'name'],
+  ];
+
+  it.each(cases.map(([what, body, status, path]) => ({ what, body, status, path })))('$what: $status naming $path, nothing written', async ({ body, status, path }) => {
+    const before = await tableCounts();
+    const response = await upload<ApiError>(body());
+    expect(response.status).toBe(status);
+    expect(response.body).toMatchObject({ statusCode: status, message: expect.any(String) });
+    expect(response.body.details.map((d) => d.path)).toContain(path);
+    expect(await tableCounts()).toBe(before);
+  });
+
+  it('still refuses a job naming a model that is neither bundled nor registered', async () => {
+    const job = await farm.api.request<ApiError>('POST', '/api/jobs', {
+      name: 'unknown model',
+      models: ['tiny-dense.v1', 'not-registered'],
+      scenarios: ['on_device'],
+      iterations: 1,
+      devices: { tags: [farm.tag] },
+    });
+    expect(job.status).toBe(422);
+    expect(job.body.details).toEqual([{ path: 'models[1]', message: expect.stringContaining('not-registered') }]);
+  });
+});
