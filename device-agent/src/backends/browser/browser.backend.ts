@@ -3,13 +3,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DeviceHealth, DeviceRegistration, Measurement, RunDetails } from '@farm/contracts';
 import pino from 'pino';
-/* eslint-disable @nx/enforce-module-boundaries -- with no BENCH_WEB_URL the agent serves the bench-web app itself, in-process */
 import { benchQuery, BENCH_MODELS, type BenchParams } from '@farm/contracts';
-import { startBenchWebServer, type BenchWebServer } from '../../../../apps/bench-web/src/server';
-/* eslint-enable @nx/enforce-module-boundaries */
 import type { Logger } from '../../logger';
 import { RunError, sleep, type DeviceBackend, type RunContext } from '../backend';
 import { AppiumServer, appiumInstall, freePort } from './appium-server';
+import { startBenchWebProcess, type BenchWebProcess } from './bench-web-process';
 import { binaryVersion, hostFacts, type HostFacts } from './host-info';
 import { killProcessesWithArg } from './processes';
 import { BenchStateSchema, checkBenchResult, type CheckedBenchResult } from './results';
@@ -37,14 +35,14 @@ export interface BrowserBackendOptions {
   slots: number;
   /** An Appium server to use as it is; absent: the backend runs and supervises its own. */
   appiumUrl?: string;
-  /** bench-web's base URL; absent: the backend serves bench-web itself, in-process. */
+  /** bench-web's base URL; absent: the backend starts bench-web as a process of its own. */
   benchWebUrl?: string;
   /** The inference server, for the cloud scenario, as the browser reaches it. */
   inferenceUrl: string;
   chromiumPath: string;
   chromedriverPath: string;
   tags?: readonly string[];
-  /** The in-process bench-web server's converted-model cache. */
+  /** The converted-model cache of the bench-web it starts. */
   modelsCacheDir?: string;
   log?: Logger;
   /** How long Appium may take to open a session, i.e. start chromedriver and Chromium (ms); default 60 s. */
@@ -87,7 +85,7 @@ export class BrowserBackend implements DeviceBackend {
   private readonly appium: AppiumServer | null;
   private readonly serials: string[];
   private readonly busy = new Set<string>();
-  private benchWeb: Promise<{ url: string; server: BenchWebServer | null }> | null = null;
+  private benchWeb: Promise<BenchWebProcess> | null = null;
   private host: Promise<HostFacts> | null = null;
   private versions: Promise<Versions> | null = null;
   private versionsNow: Versions | null = null;
@@ -160,7 +158,7 @@ export class BrowserBackend implements DeviceBackend {
     if (problems.length > 0) throw new Error(`browser backend: ${problems.join('; ')}`);
     this.host ??= hostFacts();
     const [host, versions, benchWeb] = await Promise.all([this.host, this.browserVersions(), this.ensureBenchWeb(), this.appiumUrl()]);
-    const server = (await this.benchWeb)?.server;
+    const server = await this.benchWeb;
     return this.serials.map(
       (serial): DeviceRegistration => ({
         serial,
@@ -182,7 +180,7 @@ export class BrowserBackend implements DeviceBackend {
           kernel: host.kernel,
           appiumVersion: appiumInstall().version,
           benchWebUrl: benchWeb,
-          benchWebVersion: server?.build.version ?? null,
+          benchWebVersion: server?.version ?? null,
         },
         health: { batteryPct: null, temperatureC: null, charging: null },
       }),
@@ -258,7 +256,7 @@ export class BrowserBackend implements DeviceBackend {
     this.closed = true;
     await Promise.all(this.cleanups.values());
     const web = await this.benchWeb?.catch(() => null);
-    await Promise.all([this.appium?.stop(), web?.server?.stop()]);
+    await Promise.all([this.appium?.stop(), web?.stop()]);
   }
 
   /** One session: open the page with the run's parameters, wait for it, read its result. */
@@ -368,13 +366,9 @@ export class BrowserBackend implements DeviceBackend {
       const base = this.options.benchWebUrl;
       return Promise.resolve(base.endsWith('/') ? base : `${base}/`);
     }
-    this.benchWeb ??= startBenchWebServer({
-      port: 0,
-      host: '127.0.0.1',
-      ...(this.options.modelsCacheDir ? { modelsCacheDir: this.options.modelsCacheDir } : {}),
-    }).then((server) => {
-      this.log.info({ url: server.url, version: server.build.version, built: server.build.built }, 'bench-web served in-process');
-      return { url: server.url, server };
+    this.benchWeb ??= startBenchWebProcess(this.options.modelsCacheDir ? { modelsCacheDir: this.options.modelsCacheDir } : {}).then((web) => {
+      this.log.info({ url: web.url, version: web.version }, 'bench-web started');
+      return web;
     });
     this.benchWeb.catch(() => {
       this.benchWeb = null;
