@@ -168,7 +168,7 @@ export class RunsRepository {
 
   /** Ends the jobs (of the list, or all) whose runs have all finished; returns the ids it ended. */
   async finishCompletedJobs(tx: Tx, jobIds: readonly string[] | 'all'): Promise<string[]> {
-    if (jobIds.length === 0) return [];
+    if (jobIds !== 'all' && jobIds.length === 0) return [];
     const rows = await tx.$queryRawUnsafe<{ id: string }[]>(
       `UPDATE jobs j SET status = CASE WHEN j.status = 'cancelled' THEN 'cancelled'::"JobStatus" ELSE 'finished'::"JobStatus" END,
               finished_at = now()
