@@ -4,6 +4,8 @@ import { z } from 'zod';
 
 const ApiEnvSchema = z.object({
   DATABASE_URL: envUrl(['postgres', 'postgresql']).default(DEFAULT_DATABASE_URL),
+  /** Connections the API holds to Postgres (Prisma and the report path share them). */
+  DATABASE_POOL_SIZE: envInt(2, 500).default(10),
   REDIS_URL: envUrl(['redis', 'rediss']).default(DEFAULT_REDIS_URL),
   PORT: envInt(0, 65535).default(DEFAULT_API_PORT),
   HOST: z.string().min(1).default('127.0.0.1'),

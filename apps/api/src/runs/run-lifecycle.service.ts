@@ -9,8 +9,8 @@ import {
   type StopRunsEvent,
 } from '@farm/contracts';
 import { DispatchService, type Dispatchable, type QueuedAttempt } from '../dispatch/dispatch.service';
-import { PrismaService } from '../prisma/prisma.service';
-import { RunsRepository, unique, type LockedRun, type MeasurementRow, type RunSelection, type RunTransition, type Tx } from './runs.repository';
+import { PrismaService, type Sql } from '../prisma/prisma.service';
+import { RunsRepository, unique, type LockedRun, type MeasurementRow, type RunSelection, type RunTransition, type RunUpdate } from './runs.repository';
 
 interface AttemptError {
   kind: ErrorKind;
@@ -22,11 +22,11 @@ interface Effects {
   enqueue: Dispatchable[];
   /** Jobs whose runs this transaction ended: each may now be complete. */
   jobs: Set<string>;
+  /** Queued jobs whose first runs this transaction claimed. */
+  started: Set<string>;
   remove: QueuedAttempt[];
   stop: { runIds: string[]; reason: StopRunsEvent['reason'] }[];
 }
-
-const TX_OPTIONS = { maxWait: 10_000, timeout: 30_000 };
 
 /**
  * The run state machine: claims, progress, results, retries, cancellation, recovery and
@@ -47,8 +47,7 @@ export class RunLifecycleService {
     return this.transact(async (tx, effects) => {
       const locked = new Map((await this.runs.lock(tx, { runIds: unique(reports.map((r) => r.runId)) })).map((r) => [r.id, r]));
       const acks: RunReportAck[] = [];
-      const claims: LockedRun[] = [];
-      const statuses: { id: string; status: LockedRun['status'] }[] = [];
+      const updates = new Map<string, DeviceRunUpdate>();
       const rows: MeasurementRow[] = [];
       const finishes: { run: LockedRun; rows: number; error: AttemptError | undefined; details: RunDetails | undefined }[] = [];
 
@@ -59,14 +58,16 @@ export class RunLifecycleService {
           acks.push({ runId: report.runId, ok: false, stop: refusal ?? 'unknown_run' });
           continue;
         }
+        const update = updates.get(run.id) ?? { id: run.id, deviceId: run.deviceId, status: run.status, claimed: false };
+        updates.set(run.id, update);
         switch (report.type) {
           case 'claim':
-            claims.push(run);
-            run.status = 'preparing';
+            update.claimed = true;
+            run.status = update.status = 'preparing';
+            if (run.jobStatus === 'queued') effects.started.add(run.jobId);
             break;
           case 'status':
-            statuses.push({ id: run.id, status: report.status });
-            run.status = report.status;
+            run.status = update.status = report.status;
             break;
           case 'measurements':
             for (const row of report.rows) rows.push({ ...row, runId: run.id, attempt: run.attempt });
@@ -79,8 +80,6 @@ export class RunLifecycleService {
         acks.push({ runId: report.runId, ok: true });
       }
 
-      await this.runs.markClaimed(tx, claims);
-      await this.runs.setStatus(tx, statuses);
       await this.runs.insertMeasurements(tx, rows);
       const stored = await this.runs.countMeasurements(
         tx,
@@ -93,7 +92,7 @@ export class RunLifecycleService {
         }
         return { run, details, error };
       });
-      await this.end(tx, ends, effects);
+      await this.apply(tx, [...updates.values()], ends, effects);
       return acks;
     });
   }
@@ -102,7 +101,7 @@ export class RunLifecycleService {
   async recover(selection: RunSelection, error: AttemptError, includeQueued = false): Promise<number> {
     return this.transact(async (tx, effects) => {
       const runs = (await this.runs.lock(tx, selection)).filter((r) => includeQueued || r.status !== 'queued');
-      await this.end(tx, runs.map((run) => ({ run, error })), effects);
+      await this.apply(tx, [], runs.map((run) => ({ run, error })), effects);
       effects.remove.push(...runs.filter((r) => r.status === 'queued').map(toAttempt));
       return runs.length;
     });
@@ -113,9 +112,9 @@ export class RunLifecycleService {
     await this.transact(async (tx, effects) => {
       // Runs first, then the job: the same lock order as reports take.
       const runs = (await this.runs.lock(tx, { jobIds: [jobId] })).map((run) => ({ ...run, jobStatus: 'cancelled' as const }));
-      await tx.$executeRawUnsafe(`UPDATE jobs SET status = 'cancelled' WHERE id = $1::uuid AND finished_at IS NULL`, jobId);
+      await tx.execute(`UPDATE jobs SET status = 'cancelled' WHERE id = $1::uuid AND finished_at IS NULL`, [jobId]);
       const queued = runs.filter((r) => r.status === 'queued');
-      await this.end(tx, queued.map((run) => ({ run, error: CANCELLED })), effects);
+      await this.apply(tx, [], queued.map((run) => ({ run, error: CANCELLED })), effects);
       effects.jobs.add(jobId);
       effects.remove.push(...queued.map(toAttempt));
       effects.stop.push({ runIds: runs.filter((r) => r.status !== 'queued').map((r) => r.id), reason: 'cancelled' });
@@ -127,7 +126,7 @@ export class RunLifecycleService {
     return this.transact(async (tx, effects) => {
       const runs = await this.runs.lockOverdueOrCancelled(tx, now);
       const error: AttemptError = { kind: 'deadline', message: 'the job passed its deadline' };
-      await this.end(tx, runs.map((run) => ({ run, error })), effects);
+      await this.apply(tx, [], runs.map((run) => ({ run, error })), effects);
       effects.remove.push(...runs.filter((r) => r.status === 'queued').map(toAttempt));
       effects.stop.push({ runIds: runs.filter((r) => r.status !== 'queued').map((r) => r.id), reason: 'deadline' });
       return runs.length;
@@ -136,33 +135,31 @@ export class RunLifecycleService {
 
   /** Ends every job whose runs have all finished (a repair: normally done after each commit). */
   async finishCompletedJobs(): Promise<number> {
-    return (await this.runs.finishCompletedJobs(this.prisma, 'all')).length;
+    return (await this.runs.finishCompletedJobs(this.prisma.sql, 'all')).length;
   }
 
-  private async end(
-    tx: Tx,
-    ends: readonly { run: LockedRun; error: AttemptError | undefined; details?: RunDetails | undefined }[],
-    effects: Effects,
-  ): Promise<void> {
-    if (ends.length === 0) return;
-    const transitions = ends.map(({ run, error, details }) => ({ ...decideEnd(run, error), ...(details && { details }) }));
-    await this.runs.applyTransitions(tx, transitions);
-    await this.runs.releaseDevices(tx, ends.filter(({ run }) => run.status !== 'queued').map(({ run }) => run.deviceId));
-    const byId = new Map(ends.map(({ run }) => [run.id, run]));
-    for (const t of transitions) {
-      const run = byId.get(t.id);
-      if (t.status === 'queued' && run) effects.enqueue.push({ assignment: assignmentOf(run, t.attempt), priority: run.priority });
+  /** Writes the batch's changes to its runs and the attempts that ended, then settles devices and jobs. */
+  private async apply(tx: Sql, updates: readonly DeviceRunUpdate[], ends: readonly AttemptEnd[], effects: Effects): Promise<void> {
+    const byId = new Map(updates.map((u) => [u.id, { ...u }]));
+    for (const { run, error, details } of ends) {
+      const end = { ...decideEnd(run, error), ...(details && { details }) };
+      const update = byId.get(run.id) ?? { id: run.id, deviceId: run.deviceId, status: run.status, claimed: false };
+      byId.set(run.id, { ...update, status: end.status, end });
+      if (end.status === 'queued') effects.enqueue.push({ assignment: assignmentOf(run, end.attempt), priority: run.priority });
+      effects.jobs.add(run.jobId);
     }
-    for (const { run } of ends) effects.jobs.add(run.jobId);
+    const all = [...byId.values()];
+    await this.runs.updateRuns(tx, all);
+    await this.runs.settle(tx, all.map((u) => u.deviceId), [...effects.started]);
   }
 
-  private async transact<T>(work: (tx: Tx, effects: Effects) => Promise<T>): Promise<T> {
-    const effects: Effects = { enqueue: [], jobs: new Set(), remove: [], stop: [] };
-    const result = await this.prisma.$transaction((tx) => work(tx, effects), TX_OPTIONS);
+  private async transact<T>(work: (tx: Sql, effects: Effects) => Promise<T>): Promise<T> {
+    const effects: Effects = { enqueue: [], jobs: new Set(), started: new Set(), remove: [], stop: [] };
+    const result = await this.prisma.transaction((tx) => work(tx, effects));
     // Whether a job is complete is asked after the commit: two transactions ending a job's last
     // runs side by side cannot see each other's uncommitted rows, but the later commit's check
     // sees both. The reaper asks again, in case this process dies right here.
-    await this.runs.finishCompletedJobs(this.prisma, [...effects.jobs]);
+    await this.runs.finishCompletedJobs(this.prisma.sql, [...effects.jobs]);
     // After the commit: the database already says what must happen, so a failure here is
     // logged and repaired by the reaper, never rolled back into an inconsistent state.
     await Promise.all([
@@ -172,6 +169,17 @@ export class RunLifecycleService {
     ]).catch((error: unknown) => this.logger.error(`dispatch after commit failed: ${String(error)}`));
     return result;
   }
+}
+
+interface AttemptEnd {
+  run: LockedRun;
+  error: AttemptError | undefined;
+  details?: RunDetails | undefined;
+}
+
+/** A run's update with its device, whose state follows from the runs it has in progress. */
+interface DeviceRunUpdate extends RunUpdate {
+  deviceId: string;
 }
 
 const CANCELLED: AttemptError = { kind: 'cancelled', message: 'the job was cancelled' };
