@@ -37,9 +37,13 @@ export class DevicesService {
     return matching.slice(0, selector.maxDevices ?? matching.length).map(({ id, model }) => ({ id, model }));
   }
 
-  async list(filter: { backend?: DeviceView['backend']; state?: DeviceView['state'] }): Promise<DeviceView[]> {
+  async list(filter: { backend?: DeviceView['backend']; state?: DeviceView['state']; tag?: string }): Promise<DeviceView[]> {
     const devices = await this.prisma.device.findMany({
-      where: { ...(filter.backend && { backend: filter.backend }), ...(filter.state && { state: filter.state }) },
+      where: {
+        ...(filter.backend && { backend: filter.backend }),
+        ...(filter.state && { state: filter.state }),
+        ...(filter.tag && { tags: { has: filter.tag } }),
+      },
       include: { agent: { select: { name: true } } },
       orderBy: [{ backend: 'asc' }, { serial: 'asc' }],
     });
