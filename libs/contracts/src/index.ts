@@ -7,3 +7,4 @@ export * from './queues';
 export * from './api';
 export * from './env';
 export * from './bench-web';
+export * from './models';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
-import type { ApiError } from '@farm/contracts';
+import { imageInputSize, MODEL_OUTPUT_KINDS, ModelOutputKindSchema, type ApiError, type ModelOutputKind } from '@farm/contracts';
 import { z } from 'zod';
 import { InvalidInput, Unprocessable, zodDetails } from '../common/errors';
 
@@ -20,6 +20,7 @@ export interface CheckedModel {
   sha256: string;
   inputShape: number[];
   outputSize: number;
+  output: ModelOutputKind;
   classNames: string[];
   files: UploadedFile[];
 }
@@ -61,6 +62,44 @@ export function parseClassNames(raw: string | undefined): string[] | undefined {
   const parsed = ClassNamesSchema.safeParse(value);
   if (!parsed.success) throw new InvalidInput(zodDetails(parsed.error).map((d) => ({ ...d, path: d.path === '(body)' ? 'classNames' : `classNames${d.path.startsWith('[') ? '' : '.'}${d.path}` })));
   return parsed.data;
+}
+
+/** Parses the optional output form field: `probabilities` or `logits`. */
+export function parseOutput(raw: unknown): ModelOutputKind | undefined {
+  if (raw === undefined) return undefined;
+  const parsed = ModelOutputKindSchema.safeParse(raw);
+  if (!parsed.success) throw new InvalidInput([{ path: 'output', message: `must be one of ${MODEL_OUTPUT_KINDS.join(', ')}` }]);
+  return parsed.data;
+}
+
+/** How far the sum of a probability vector may be from 1: float32 softmax rounding, with margin. */
+const PROBABILITY_SUM_TOLERANCE = 1e-3;
+
+/** Whether values could be a softmax's output: each in [0, 1], summing to 1. */
+export function isProbabilityVector(values: ArrayLike<number>): boolean {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!(v >= 0 && v <= 1)) return false;
+    sum += v;
+  }
+  return Math.abs(sum - 1) <= PROBABILITY_SUM_TOLERANCE;
+}
+
+/**
+ * The output kind: as declared, or detected from the forward pass on zeros. A softmax's output
+ * is a probability vector for every input, so one that is not proves the model returns logits;
+ * one that is proves nothing, and the default (`probabilities`) stands.
+ */
+export function decideOutput(declared: ModelOutputKind | undefined, zerosOutput: ArrayLike<number>): ModelOutputKind {
+  const distribution = isProbabilityVector(zerosOutput);
+  if (declared === 'probabilities' && !distribution) {
+    throw new Unprocessable(
+      [{ path: 'output', message: 'is "probabilities", but a forward pass on zeros gives values that are not probabilities (each in [0, 1], summing to 1): declare "logits"' }],
+      'The model does not output probabilities',
+    );
+  }
+  return declared ?? (distribution ? 'probabilities' : 'logits');
 }
 
 /**
@@ -172,16 +211,18 @@ async function checkForwardPass(json: ModelJson, weights: readonly UploadedFile[
     const input = inputs[0];
     const rawShape = input.shape ?? [];
     const shape = rawShape.map((d, i) => (i === 0 && (d === null || d === -1) ? 1 : d));
-    if (shape.length === 0 || shape.some((d) => d === null || d < 1) || shape[0] !== 1) {
-      return fail(`the input shape [${rawShape.map(String).join(', ')}] is not a fixed shape with a batch of one`);
-    }
     const inputShape = shape as number[];
-    let outputShape: number[];
+    if (shape.some((d) => d === null) || imageInputSize(inputShape) === null || input.dtype !== 'float32') {
+      return fail(`the input is [${rawShape.map(String).join(', ')}] ${input.dtype}; devices feed a square RGB image, a float32 [1, S, S, 3]`);
+    }
+    let outputShape: number[] = [];
+    let zerosOutput = new Float32Array(0);
     try {
-      outputShape = tf.tidy(() => {
+      tf.tidy(() => {
         const output = model.predict(tf.zeros(inputShape, input.dtype));
         if (!(output instanceof tf.Tensor)) throw new Error('the forward pass gives several outputs; one [1, k] output is expected');
-        return output.shape;
+        outputShape = output.shape;
+        zerosOutput = Float32Array.from(output.dataSync());
       });
     } catch (error) {
       return fail(`a forward pass on zeros of shape [${inputShape.join(', ')}] fails: ${(error as Error).message}`);
@@ -189,18 +230,19 @@ async function checkForwardPass(json: ModelJson, weights: readonly UploadedFile[
     if (outputShape.length !== 2 || outputShape[0] !== 1 || !(outputShape[1] >= 1)) {
       return fail(`a forward pass gives an output of shape [${outputShape.join(', ')}]; [1, k] is expected`);
     }
-    return { inputShape, outputSize: outputShape[1] };
+    return { inputShape, outputSize: outputShape[1], zerosOutput };
   } finally {
     model.dispose();
   }
 }
 
 /** Every check of an upload, cheapest first; throws 400 or 422 naming what is wrong. */
-export async function checkModel(files: readonly UploadedFile[], classNames: string[] | undefined): Promise<CheckedModel> {
+export async function checkModel(files: readonly UploadedFile[], classNames: string[] | undefined, declaredOutput?: ModelOutputKind): Promise<CheckedModel> {
   const { json, weights } = checkFiles(files);
   checkWeightSizes(json, weights);
   const format = detectFormat(json);
-  const { inputShape, outputSize } = await checkForwardPass(json, weights, format);
+  const { inputShape, outputSize, zerosOutput } = await checkForwardPass(json, weights, format);
+  const output = decideOutput(declaredOutput, zerosOutput);
   if (classNames && classNames.length !== outputSize) {
     throw new Unprocessable(
       [{ path: 'classNames', message: `names ${classNames.length} classes, the model outputs ${outputSize}` }],
@@ -215,6 +257,7 @@ export async function checkModel(files: readonly UploadedFile[], classNames: str
     sha256: hash.digest('hex'),
     inputShape,
     outputSize,
+    output,
     classNames: classNames ?? Array.from({ length: outputSize }, (_, i) => `class_${i}`),
     files: [...files],
   };

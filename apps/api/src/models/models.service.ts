@@ -1,36 +1,13 @@
 import { promises as fs } from 'node:fs';
 import { ConflictException, Injectable, Logger, NotFoundException } from '@nestjs/common';
-import { BUNDLED_MODELS } from '@farm/contracts';
+import { BUNDLED_MODELS, imageInputSize, MODEL_NAME, type ModelView } from '@farm/contracts';
 import { Prisma, type RegisteredModel } from '@farm/db';
 import { getModelInfo, getModelSpec, type ModelInfo } from '@farm/models';
 import { InvalidInput } from '../common/errors';
 import { PrismaService } from '../prisma/prisma.service';
-import { checkModel, parseClassNames, type UploadedFile } from './model-check';
+import { checkModel, parseClassNames, parseOutput, type UploadedFile } from './model-check';
 
-export const MODEL_NAME = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
-
-export interface ModelFileView {
-  path: string;
-  sizeBytes: number;
-  /** Relative to the API's root, e.g. `/api/models/x/files/model.json`. */
-  url: string;
-}
-
-export interface ModelView {
-  name: string;
-  bundled: boolean;
-  format: 'tfjs-layers' | 'tfjs-graph';
-  /** Where a bundled model's weights come from; null for registered ones. */
-  version: string | null;
-  sizeBytes: number;
-  /** sha256 of the weight bytes in manifest order. */
-  sha256: string;
-  inputShape: number[];
-  outputSize: number;
-  classNames: string[];
-  createdAt: string | null;
-  files: ModelFileView[];
-}
+export type { ModelView };
 
 export interface ModelFile {
   bytes: Buffer;
@@ -41,6 +18,7 @@ export interface ModelFile {
 export interface Registration {
   name: unknown;
   classNames: unknown;
+  output: unknown;
   files: UploadedFile[];
 }
 
@@ -61,11 +39,12 @@ export class ModelsService {
       throw new InvalidInput([{ path: 'classNames', message: 'must be one form field holding a JSON array of strings' }]);
     }
     const classNames = parseClassNames(input.classNames);
+    const output = parseOutput(input.output);
     // A bundled name is taken just like a registered one, so the same status answers both.
     if (BUNDLED.has(name)) throw new ConflictException({ message: `the name "${name}" is taken`, details: [{ path: 'name', message: 'is the name of a bundled model' }] });
     await this.requireFree(name);
 
-    const checked = await checkModel(input.files, classNames);
+    const checked = await checkModel(input.files, classNames, output);
     try {
       const model = await this.prisma.$transaction(async (tx) => {
         const model = await tx.registeredModel.create({
@@ -76,6 +55,7 @@ export class ModelsService {
             sha256: checked.sha256,
             inputShape: checked.inputShape,
             outputSize: checked.outputSize,
+            output: checked.output,
             classNames: checked.classNames,
           },
         });
@@ -84,7 +64,7 @@ export class ModelsService {
         });
         return model;
       });
-      this.logger.log(`registered model ${name} (${checked.format}, ${checked.sizeBytes} B)`);
+      this.logger.log(`registered model ${name} (${checked.format}, ${checked.output}, ${checked.sizeBytes} B)`);
       return toView(model, checked.files.map((f) => ({ path: f.name, sizeBytes: f.bytes.length })));
     } catch (error) {
       // Two uploads of one name at once: the unique index decides.
@@ -152,6 +132,8 @@ export class ModelsService {
       sizeBytes: info?.sizeBytes ?? 0,
       sha256: info?.weightsSha256 ?? '',
       inputShape: [...spec.inputShape],
+      inputSize: spec.inputSize,
+      output: spec.output,
       outputSize: spec.classNames.length,
       classNames: [...spec.classNames],
       createdAt: null,
@@ -195,6 +177,8 @@ function toView(model: RegisteredModel, files: { path: string; sizeBytes: number
     sizeBytes: model.sizeBytes,
     sha256: model.sha256,
     inputShape: model.inputShape,
+    inputSize: imageInputSize(model.inputShape),
+    output: model.output === 'logits' ? 'logits' : 'probabilities',
     outputSize: model.outputSize,
     classNames: model.classNames,
     createdAt: model.createdAt.toISOString(),
