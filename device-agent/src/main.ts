@@ -17,12 +17,14 @@ function createBackends(config: AgentConfig, log: Logger): DeviceBackend[] {
           timeScale: config.SIM_TIME_SCALE,
           faults: config.SIM_FAULTS,
           tags: config.SIM_TAGS,
+          apiUrl: config.API_URL,
         });
       case 'browser':
         return new BrowserBackend({
           agentName: config.AGENT_NAME,
           slots: config.BROWSER_SLOTS,
           inferenceUrl: config.INFERENCE_URL,
+          apiUrl: config.API_URL,
           ...(config.BENCH_WEB_URL && { benchWebUrl: config.BENCH_WEB_URL }),
           chromiumPath: config.CHROMIUM_PATH,
           chromedriverPath: config.CHROMEDRIVER_PATH,

@@ -26,17 +26,28 @@ describe('bench-web parameters', () => {
   });
 
   it('names every bad parameter', () => {
-    const outcome = parseBenchParams(query('model=resnet&scenario=cloud&iterations=0&warmup=x&images=../etc/passwd&backend=gpu'));
+    const outcome = parseBenchParams(query('model=Res Net&scenario=cloud&iterations=0&warmup=x&images=../etc/passwd&backend=gpu&api=ftp://x'));
     expect(outcome.ok).toBe(false);
     const problems = outcome.ok ? [] : outcome.problems;
-    expect(problems.map((p) => p.split(':')[0])).toEqual(['model', 'iterations', 'warmup', 'inference', 'backend', 'images']);
+    expect(problems.map((p) => p.split(':')[0])).toEqual(['model', 'iterations', 'warmup', 'inference', 'api', 'backend', 'images']);
     expect(problems.join('\n')).toContain('inference: is required for the cloud scenario');
     expect(parseBenchParams(query('model=mobilenet_v2&scenario=on_device'))).toEqual({ ok: false, problems: ['iterations: is required'] });
     expect(parseBenchParams(query('model=mobilenet_v2&scenario=cloud&iterations=1&inference=ftp://x'))).toMatchObject({ ok: false, problems: [expect.stringMatching(/^inference: must be an http/)] });
   });
 
+  it('takes a registered model by name, with the API to fetch it from', () => {
+    expect(parseBenchParams(query('model=my-cnn.v2&scenario=on_device&iterations=1&api=http://127.0.0.1:3000'))).toMatchObject({
+      ok: true,
+      params: { model: 'my-cnn.v2', apiUrl: 'http://127.0.0.1:3000' },
+    });
+    expect(parseBenchParams(query('model=my-cnn&scenario=on_device&iterations=1'))).toEqual({
+      ok: false,
+      problems: ['api: is required for a model that is not bundled ("my-cnn")'],
+    });
+  });
+
   it('writes a query that reads back as the same parameters', () => {
-    const params: BenchParams = { model: 'mobilenet_v2_mid', scenario: 'cloud', iterations: 7, warmup: 1, inferenceUrl: 'http://127.0.0.1:3100/', images: ['rings.png'], topk: 3 };
+    const params: BenchParams = { model: 'mobilenet_v2_mid', scenario: 'cloud', iterations: 7, warmup: 1, inferenceUrl: 'http://127.0.0.1:3100/', apiUrl: 'http://127.0.0.1:3000', images: ['rings.png'], topk: 3 };
     const q = benchQuery(params, { autostart: true });
     expect(wantsAutostart(query(q))).toBe(true);
     expect(parseBenchParams(query(q))).toEqual(checkBenchParams(params));

@@ -1,6 +1,7 @@
 // The contract between bench-web and whoever drives it (a person, the browser backend, an
 // Android backend): URL parameters, the window API and the result. Browser-safe and free of
 // runtime dependencies, so the page stays small and the agent can use it too.
+import { MODEL_NAME } from './models';
 import type { Measurement } from './results';
 import type { BundledModel, Phase, Scenario } from './vocabulary';
 
@@ -41,7 +42,8 @@ export const ITERATION_PHASES: Readonly<Record<Scenario, readonly Phase[]>> = {
 };
 
 export interface BenchParams {
-  model: BundledModel;
+  /** A bundled model, or one registered through the farm's API (then `apiUrl` is required). */
+  model: string;
   scenario: Scenario;
   /** Measured iterations, after the warm-up ones. */
   iterations: number;
@@ -49,6 +51,8 @@ export interface BenchParams {
   warmup: number;
   /** Base URL of the inference server; required for `cloud`. */
   inferenceUrl?: string;
+  /** Base URL of the farm's API, where a registered model's spec and files are; required for one. */
+  apiUrl?: string;
   /** Test images, used in turn; default every image of the page's set. */
   images?: string[];
   topk?: number;
@@ -65,6 +69,7 @@ export const QUERY_NAMES = {
   iterations: 'iterations',
   warmup: 'warmup',
   inferenceUrl: 'inference',
+  apiUrl: 'api',
   images: 'images',
   topk: 'topk',
   backend: 'backend',
@@ -95,6 +100,11 @@ export interface ModelLoadBreakdown {
   fetchMs: number;
   /** Build the model on the backend, including dequantizing the uint8 weights. */
   buildMs: number;
+  /**
+   * Hash the fetched weights and compare with the registry's sha256 (registered models only; null
+   * for bundled ones). Between fetch and build, and left out of model_load.
+   */
+  verifyMs: number | null;
 }
 
 export interface BenchResult {
@@ -108,9 +118,9 @@ export interface BenchResult {
   timerResolutionMs: number;
   /** The wasm backend's build, when it ran. */
   wasm: { simd: boolean; threads: boolean } | null;
-  model: BundledModel;
+  model: string;
   scenario: Scenario;
-  params: Required<Omit<BenchParams, 'inferenceUrl'>> & { inferenceUrl: string | null };
+  params: Required<Omit<BenchParams, 'inferenceUrl' | 'apiUrl'>> & { inferenceUrl: string | null; apiUrl: string | null };
   measurements: Measurement[];
   top1: Top1[];
   modelLoad: ModelLoadBreakdown | null;
@@ -155,7 +165,7 @@ function intParam(input: ParamsInput, key: keyof typeof LIMITS, name: string, fa
   return value;
 }
 
-function isHttpUrl(value: string): boolean {
+export function isHttpUrl(value: string): boolean {
   try {
     const url = new URL(value);
     return url.protocol === 'http:' || url.protocol === 'https:';
@@ -169,8 +179,9 @@ export function parseBenchParams(input: ParamsInput): ParseOutcome {
   const problems: string[] = [];
   const q = QUERY_NAMES;
   const model = input[q.model]?.trim() ?? '';
-  if (!(BENCH_MODELS as readonly string[]).includes(model)) {
-    problems.push(`${q.model}: must be one of ${BENCH_MODELS.join(', ')} (got "${model}")`);
+  const bundled = (BENCH_MODELS as readonly string[]).includes(model);
+  if (!MODEL_NAME.test(model)) {
+    problems.push(`${q.model}: must be one of ${BENCH_MODELS.join(', ')} or a registered model's name (got "${model}")`);
   }
   const scenario = input[q.scenario]?.trim() ?? '';
   if (!(BENCH_SCENARIOS as readonly string[]).includes(scenario)) {
@@ -185,6 +196,10 @@ export function parseBenchParams(input: ParamsInput): ParseOutcome {
   if (inferenceUrl !== undefined && !isHttpUrl(inferenceUrl)) problems.push(`${q.inferenceUrl}: must be an http(s) URL (got "${inferenceUrl}")`);
   if (scenario === 'cloud' && inferenceUrl === undefined) problems.push(`${q.inferenceUrl}: is required for the cloud scenario`);
 
+  const apiUrl = input[q.apiUrl]?.trim() || undefined;
+  if (apiUrl !== undefined && !isHttpUrl(apiUrl)) problems.push(`${q.apiUrl}: must be an http(s) URL (got "${apiUrl}")`);
+  if (!bundled && MODEL_NAME.test(model) && apiUrl === undefined) problems.push(`${q.apiUrl}: is required for a model that is not bundled ("${model}")`);
+
   const backend = input[q.backend]?.trim() || 'wasm';
   if (!(TF_BACKENDS as readonly string[]).includes(backend)) problems.push(`${q.backend}: must be one of ${TF_BACKENDS.join(', ')} (got "${backend}")`);
 
@@ -198,7 +213,7 @@ export function parseBenchParams(input: ParamsInput): ParseOutcome {
   return {
     ok: true,
     params: {
-      model: model as BundledModel,
+      model,
       scenario: scenario as Scenario,
       iterations: iterations as number,
       warmup: warmup as number,
@@ -206,6 +221,7 @@ export function parseBenchParams(input: ParamsInput): ParseOutcome {
       jpegQuality,
       backend: backend as TfBackendName,
       ...(inferenceUrl !== undefined ? { inferenceUrl } : {}),
+      ...(apiUrl !== undefined ? { apiUrl } : {}),
       ...(images ? { images } : {}),
     },
   };
@@ -225,6 +241,7 @@ function toQueryRecord(params: BenchParams): ParamsInput {
     [q.warmup]: String(params.warmup),
   };
   if (params.inferenceUrl !== undefined) record[q.inferenceUrl] = params.inferenceUrl;
+  if (params.apiUrl !== undefined) record[q.apiUrl] = params.apiUrl;
   if (params.images !== undefined) record[q.images] = params.images.join(',');
   if (params.topk !== undefined) record[q.topk] = String(params.topk);
   if (params.backend !== undefined) record[q.backend] = params.backend;

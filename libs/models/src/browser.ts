@@ -6,3 +6,4 @@ export * from './lib/image';
 export * from './lib/preprocess';
 export * from './lib/postprocess';
 export * from './lib/classify';
+export * from './lib/registered';

@@ -1,15 +1,21 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Measurement, Phase } from '@farm/contracts';
 import {
+  checkWeights,
+  fetchModelArtifacts,
   getModelSpec,
+  isBundledModel,
   loadTfModel,
+  modelFilesHandler,
   postprocess,
   preprocessImage,
   runInference,
+  runnableSpec,
   toInputTensor,
-  type ModelSpec,
+  type RunnableSpec,
   type TfModel,
 } from '@farm/models/browser';
+import { fetchModelView, type ModelView } from '@farm/contracts';
 import {
   checkBenchParams,
   DEFAULT_JPEG_QUALITY,
@@ -30,6 +36,13 @@ type Resolved = BenchResult['params'];
 interface TestImage {
   name: string;
   bytes: Uint8Array;
+}
+
+/** The model to run: a bundled one served by this page's server, or a registered one on the API. */
+interface ModelSource {
+  spec: RunnableSpec;
+  /** The API's spec of a registered model (its files and sha256); null for a bundled one. */
+  registered: { apiUrl: string; view: ModelView } | null;
 }
 
 interface InferAnswer {
@@ -113,6 +126,7 @@ export class BenchRunner implements BenchWebApi {
       iterations: p.iterations,
       warmup: p.warmup,
       inferenceUrl: p.inferenceUrl ?? null,
+      apiUrl: p.apiUrl ?? null,
       images: p.images ?? [],
       topk: p.topk ?? LIMITS.topk.max,
       backend: p.backend ?? 'wasm',
@@ -141,10 +155,12 @@ export class BenchRunner implements BenchWebApi {
     };
     this.env.onUpdate();
     try {
-      const images = await this.loadImages(resolved.images);
+      const [images, source] = await Promise.all([this.loadImages(resolved.images), this.resolveModel(p.model, resolved.apiUrl)]);
       resolved.images = images.map((i) => i.name);
-      if (p.scenario === 'on_device') await this.runOnDevice(this.result, images);
-      else await this.runCloud(this.result, images);
+      // A model with fewer classes than the default top-k ranks all of them.
+      resolved.topk = Math.min(resolved.topk, source.spec.classNames.length);
+      if (p.scenario === 'on_device') await this.runOnDevice(this.result, images, source);
+      else await this.runCloud(this.result, images, source.spec);
       this.result.finishedAt = new Date().toISOString();
       this.status = 'done';
     } catch (err) {
@@ -180,6 +196,14 @@ export class BenchRunner implements BenchWebApi {
     );
   }
 
+  /** Before any timing starts, like the images: reading a registered model's spec is set-up. */
+  private async resolveModel(name: string, apiUrl: string | null): Promise<ModelSource> {
+    if (isBundledModel(name)) return { spec: getModelSpec(name), registered: null };
+    if (apiUrl === null) throw new Error(`model "${name}" is not bundled, and no API URL was given to fetch it from`);
+    const view = await fetchModelView(apiUrl, name, { cache: 'no-store' });
+    return { spec: runnableSpec(view), registered: { apiUrl, view } };
+  }
+
   private record(result: BenchResult, iteration: number, phase: Phase, durationMs: number): void {
     const row: Measurement = { iteration, warmup: iteration > 0 && iteration <= result.params.warmup, phase, durationMs, energyMj: null, energyMethod: 'none' };
     result.measurements.push(row);
@@ -192,30 +216,35 @@ export class BenchRunner implements BenchWebApi {
 
   /**
    * model_load = initialise the tfjs backend (for wasm: fetch, compile and instantiate the
-   * binary) + fetch model.json and weights.bin past the HTTP cache + parse + build the model on
+   * binary) + fetch model.json and the weights past the HTTP cache + parse + build the model on
    * the backend (dequantizing the weights). The first forward pass is not in it: that is
-   * iteration 1, a warm-up one when warmup > 0.
+   * iteration 1, a warm-up one when warmup > 0. A registered model's weights are checked against
+   * the registry's sha256 between fetch and build; that check is left out of model_load.
    */
-  private async loadModel(result: BenchResult, spec: ModelSpec): Promise<TfModel> {
+  private async loadModel(result: BenchResult, source: ModelSource): Promise<TfModel> {
+    const { spec, registered } = source;
     const t0 = performance.now();
     result.wasm = await initTfBackend(result.params.backend, this.url('tfjs-wasm/'));
     const t1 = performance.now();
-    const handler = tf.io.http(this.url(`models/${spec.name}/model.json`), { requestInit: { cache: 'no-store' } });
-    if (!handler.load) throw new Error('tfjs http handler cannot load');
-    const artifacts = await handler.load();
+    const handler = registered
+      ? modelFilesHandler(registered.apiUrl, registered.view, { cache: 'no-store' })
+      : tf.io.http(this.url(`models/${spec.name}/model.json`), { requestInit: { cache: 'no-store' } });
+    const artifacts = await fetchModelArtifacts(handler, spec.name);
     const t2 = performance.now();
+    if (registered) await checkWeights(registered.view, artifacts);
+    const verified = performance.now();
     const model = await loadTfModel(spec, { load: () => Promise.resolve(artifacts) });
     const t3 = performance.now();
-    const breakdown: ModelLoadBreakdown = { backendInitMs: t1 - t0, fetchMs: t2 - t1, buildMs: t3 - t2 };
+    const breakdown: ModelLoadBreakdown = { backendInitMs: t1 - t0, fetchMs: t2 - t1, buildMs: t3 - verified, verifyMs: registered ? verified - t2 : null };
     result.modelLoad = breakdown;
     result.backend = tf.getBackend();
-    this.record(result, 0, 'model_load', t3 - t0);
+    this.record(result, 0, 'model_load', breakdown.backendInitMs + breakdown.fetchMs + breakdown.buildMs);
     return model;
   }
 
-  private async runOnDevice(result: BenchResult, images: TestImage[]): Promise<void> {
-    const spec = getModelSpec(result.model);
-    const model = await this.loadModel(result, spec);
+  private async runOnDevice(result: BenchResult, images: TestImage[], source: ModelSource): Promise<void> {
+    const { spec } = source;
+    const model = await this.loadModel(result, source);
     this.env.onUpdate();
     try {
       for (let i = 1; i <= this.progress.of; i++) {
@@ -246,8 +275,7 @@ export class BenchRunner implements BenchWebApi {
     }
   }
 
-  private async runCloud(result: BenchResult, images: TestImage[]): Promise<void> {
-    const spec = getModelSpec(result.model);
+  private async runCloud(result: BenchResult, images: TestImage[], spec: RunnableSpec): Promise<void> {
     const base = result.params.inferenceUrl ?? '';
     const endpoint = new URL(`v1/infer?model=${encodeURIComponent(spec.name)}&topk=${result.params.topk}`, base.endsWith('/') ? base : `${base}/`).href;
     const split = result.cloudSplit ?? { resourceTiming: 0, fetch: 0 };

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DeviceHealth, DeviceRegistration, Measurement, RunDetails } from '@farm/contracts';
 import pino from 'pino';
-import { benchQuery, BENCH_MODELS, type BenchParams } from '@farm/contracts';
+import { benchQuery, isHttpUrl, type BenchParams } from '@farm/contracts';
 import type { Logger } from '../../logger';
 import { RunError, sleep, type DeviceBackend, type RunContext } from '../backend';
 import { AppiumServer, appiumInstall, freePort } from './appium-server';
@@ -39,6 +39,8 @@ export interface BrowserBackendOptions {
   benchWebUrl?: string;
   /** The inference server, for the cloud scenario, as the browser reaches it. */
   inferenceUrl: string;
+  /** The farm's API as the browser reaches it: the page fetches registered models from it. */
+  apiUrl: string;
   chromiumPath: string;
   chromedriverPath: string;
   tags?: readonly string[];
@@ -95,11 +97,8 @@ export class BrowserBackend implements DeviceBackend {
 
   constructor(private readonly options: BrowserBackendOptions) {
     if (!Number.isInteger(options.slots) || options.slots < 1) throw new Error(`browser backend: slots must be a positive integer (got ${options.slots})`);
-    try {
-      const u = new URL(options.inferenceUrl);
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http');
-    } catch {
-      throw new Error(`browser backend: inferenceUrl must be an http(s) URL (got "${options.inferenceUrl}")`);
+    for (const key of ['inferenceUrl', 'apiUrl'] as const) {
+      if (!isHttpUrl(options[key])) throw new Error(`browser backend: ${key} must be an http(s) URL (got "${options[key]}")`);
     }
     this.log = options.log ?? pino({ level: 'silent' });
     this.appium = options.appiumUrl ? null : new AppiumServer({ log: this.log });
@@ -198,9 +197,6 @@ export class BrowserBackend implements DeviceBackend {
     if (this.closed) throw new RunError('agent_shutdown', 'the browser backend is closed');
     if (this.busy.has(serial)) throw new RunError('infrastructure', `${serial} is already running a run`);
     const { assignment, signal } = context;
-    if (!(BENCH_MODELS as readonly string[]).includes(assignment.model)) {
-      throw new RunError('benchmark', `bench-web has no model "${assignment.model}"; it runs ${BENCH_MODELS.join(', ')}`);
-    }
     this.busy.add(serial);
     try {
       await this.cleanups.get(serial);
@@ -218,10 +214,11 @@ export class BrowserBackend implements DeviceBackend {
       ]);
       context.checkpoint();
       const params: BenchParams = {
-        model: assignment.model as BenchParams['model'],
+        model: assignment.model,
         scenario: assignment.scenario,
         iterations: assignment.iterations,
         warmup: assignment.warmup,
+        apiUrl: this.options.apiUrl,
         ...(assignment.scenario === 'cloud' ? { inferenceUrl: this.options.inferenceUrl } : {}),
       };
       const { result, rows, timings } = await this.drive(serial, appiumUrl, `${benchWebUrl}?${benchQuery(params, { autostart: true })}`, context);

@@ -94,6 +94,8 @@ describe('BrowserBackend (headless Chromium through Appium)', () => {
       agentName: 'test-agent',
       slots: 1,
       inferenceUrl: `http://127.0.0.1:${port}`,
+      // Bundled models only here: the page never asks the API.
+      apiUrl: 'http://127.0.0.1:9',
       chromiumPath: CHROMIUM,
       chromedriverPath: CHROMEDRIVER,
       pollMs: 250,
@@ -247,13 +249,14 @@ describe('BrowserBackend (headless Chromium through Appium)', () => {
     expect(appium.pid).not.toBe(pid);
   });
 
-  it('fails a run the page reports as failed as a benchmark error, and refuses models bench-web lacks', async () => {
+  it('fails a run the page reports as failed as a benchmark error, including a registered model the API cannot give', async () => {
     const [device] = await backend.discover();
     const unreachable = new BrowserBackend({
       agentName: 'unreachable',
       slots: 1,
       // Nothing listens on the discard port: the page's first upload fails.
       inferenceUrl: 'http://127.0.0.1:9',
+      apiUrl: 'http://127.0.0.1:9',
       benchWebUrl: String(device.properties.benchWebUrl),
       appiumUrl: backend.appiumServer?.url ?? undefined,
       chromiumPath: CHROMIUM,
@@ -266,8 +269,9 @@ describe('BrowserBackend (headless Chromium through Appium)', () => {
       expect(err).toBeInstanceOf(RunError);
       expect(err).toMatchObject({ kind: 'benchmark', message: expect.stringContaining('bench-web: the inference server at http://127.0.0.1:9 could not be reached') });
       expect(c.rows).toEqual([]);
+      // Not bundled: the page asks the API for it, and nothing listens there either.
       const other = await unreachable.run('unreachable-chromium-1', fakeContext({ model: 'resnet50' }).context).then(() => null, (e: unknown) => e);
-      expect(other).toMatchObject({ kind: 'benchmark', message: expect.stringContaining('bench-web has no model "resnet50"') });
+      expect(other).toMatchObject({ kind: 'benchmark', message: expect.stringContaining('bench-web: the API at http://127.0.0.1:9 could not be reached') });
     } finally {
       await unreachable.close();
     }
@@ -280,6 +284,7 @@ describe('BrowserBackend (headless Chromium through Appium)', () => {
         agentName: 'broken',
         slots: 1,
         inferenceUrl: inference.url,
+        apiUrl: 'http://127.0.0.1:9',
         // Never reached: these runs fail before a page is opened.
         benchWebUrl: 'http://127.0.0.1:9/',
         appiumUrl: backend.appiumServer?.url ?? undefined,

@@ -18,7 +18,7 @@ function onDeviceResult(measurements: Measurement[]): Record<string, unknown> {
     params: { model: 'mobilenet_v2', scenario: 'on_device', iterations: 1, warmup: 1, images: ['a.jpg'] },
     measurements,
     top1: [{ iteration: 1, image: 'a.jpg', className: 'Neutral', probability: 0.9 }],
-    modelLoad: { backendInitMs: 10, fetchMs: 20, buildMs: 30 },
+    modelLoad: { backendInitMs: 10, fetchMs: 20, buildMs: 30, verifyMs: null },
     cloudSplit: null,
     startedAt: '2026-01-01T00:00:00.000Z',
     finishedAt: '2026-01-01T00:00:01.000Z',
@@ -35,7 +35,7 @@ describe('checkBenchResult', () => {
   it('returns the rows of a result that matches the run', () => {
     const { rows, result } = checkBenchResult(onDeviceResult(good()), assignment);
     expect(rows).toHaveLength(9);
-    expect(result.modelLoad).toEqual({ backendInitMs: 10, fetchMs: 20, buildMs: 30 });
+    expect(result.modelLoad).toEqual({ backendInitMs: 10, fetchMs: 20, buildMs: 30, verifyMs: null });
   });
 
   it.each<[string, (m: Measurement[]) => Measurement[], RegExp]>([

@@ -25,7 +25,7 @@ export const BenchResultSchema = z.object({
   params: z.object({ iterations: z.number().int(), warmup: z.number().int() }).loose(),
   measurements: z.array(MeasurementSchema),
   top1: z.array(z.object({ iteration: z.number().int().min(1), image: z.string(), className: z.string(), probability: z.number() })),
-  modelLoad: z.object({ backendInitMs: Ms, fetchMs: Ms, buildMs: Ms }).nullable(),
+  modelLoad: z.object({ backendInitMs: Ms, fetchMs: Ms, buildMs: Ms, verifyMs: Ms.nullable() }).nullable(),
   cloudSplit: z.object({ resourceTiming: z.number().int(), fetch: z.number().int() }).nullable(),
   startedAt: z.string(),
   finishedAt: z.string().nullable(),

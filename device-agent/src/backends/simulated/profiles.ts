@@ -79,8 +79,15 @@ export const PROFILES: Record<ProfileName, DeviceProfile> = {
   },
 };
 
-/** Compute and size of the bundled CNNs (forward pass GFLOPs at their input size). */
-export const CNN_COSTS: Record<BundledModel, { gflops: number; sizeMb: number; inputPx: number }> = {
+/** What a CNN costs a phone: forward pass GFLOPs at its input size, its size, its input side. */
+export interface CnnCost {
+  gflops: number;
+  sizeMb: number;
+  inputPx: number;
+}
+
+/** Compute and size of the bundled CNNs. */
+export const CNN_COSTS: Record<BundledModel, CnnCost> = {
   mobilenet_v2: { gflops: 0.6, sizeMb: 3.5, inputPx: 224 },
   mobilenet_v2_mid: { gflops: 1.2, sizeMb: 5.7, inputPx: 224 },
   inception_v3: { gflops: 11.5, sizeMb: 29, inputPx: 299 },
@@ -98,3 +105,27 @@ export const SIMULATED_CLOUD = {
     '3g': { uplinkMbps: 1, downlinkMbps: 4, rttMs: 150 },
   },
 } as const;
+
+/**
+ * The cost of a model the farm knows only by size and input (a registered one): its compute is
+ * interpolated from the bundled CNNs by size, linearly between them, through zero below the
+ * smallest, and in proportion to the largest beyond it. The size (model.json + weights, MB) is
+ * what model loading is charged for, as for the bundled ones.
+ */
+export function costBySize(sizeBytes: number, inputPx: number): CnnCost {
+  const sizeMb = sizeBytes / 1e6;
+  const points = [{ sizeMb: 0, gflops: 0 }, ...Object.values(CNN_COSTS)].sort((a, b) => a.sizeMb - b.sizeMb);
+  const upper = points.findIndex((p) => p.sizeMb >= sizeMb);
+  let gflops: number;
+  if (upper === -1) {
+    const largest = points[points.length - 1];
+    gflops = (largest.gflops / largest.sizeMb) * sizeMb;
+  } else if (upper === 0) {
+    gflops = 0;
+  } else {
+    const a = points[upper - 1];
+    const b = points[upper];
+    gflops = a.gflops + ((b.gflops - a.gflops) * (sizeMb - a.sizeMb)) / (b.sizeMb - a.sizeMb);
+  }
+  return { gflops, sizeMb, inputPx };
+}

@@ -1,8 +1,11 @@
-import type { DeviceHealth, DeviceRegistration } from '@farm/contracts';
+import { BUNDLED_MODELS, fetchModelView, RegisteredModelError, requireImageInput, type BundledModel, type DeviceHealth, type DeviceRegistration } from '@farm/contracts';
 import { RunError, sleep, type DeviceBackend, type RunContext } from '../backend';
 import type { FaultPlan } from './faults';
-import { PROFILES, type ProfileName } from './profiles';
-import { TimingModel, isBundled, seededRandom, toMeasurement } from './timing-model';
+import { CNN_COSTS, costBySize, PROFILES, type CnnCost, type ProfileName } from './profiles';
+import { TimingModel, seededRandom, toMeasurement } from './timing-model';
+
+/** How long the API may take to describe a registered model. */
+const MODEL_FETCH_TIMEOUT_MS = 10_000;
 
 export interface SimulatedOptions {
   agentName: string;
@@ -12,6 +15,8 @@ export interface SimulatedOptions {
   timeScale: number;
   faults: FaultPlan;
   tags: readonly string[];
+  /** The farm's API, asked for the size and input of registered models. */
+  apiUrl: string;
 }
 
 /**
@@ -23,6 +28,8 @@ export class SimulatedBackend implements DeviceBackend {
   onDeviceLost?: (serial: string) => void;
   private readonly devices = new Map<string, ProfileName>();
   private readonly lost = new Set<string>();
+  /** Costs of registered models by name: a model's files never change once registered. */
+  private readonly registered = new Map<string, Promise<CnnCost>>();
 
   constructor(private readonly options: SimulatedOptions) {
     for (let i = 0; i < options.devices; i++) {
@@ -61,9 +68,10 @@ export class SimulatedBackend implements DeviceBackend {
     const profileName = this.devices.get(serial);
     if (!profileName || this.lost.has(serial)) throw new RunError('device_lost', `${serial} is not attached`);
     const { assignment } = context;
-    if (!isBundled(assignment.model)) throw new RunError('benchmark', `the simulator has no timing model for "${assignment.model}"`);
+    const cost = await this.costOf(assignment.model);
+    context.checkpoint();
     const fault = this.options.faults.get(serial);
-    const model = new TimingModel(PROFILES[profileName], assignment.model, assignment.network, `${assignment.runId}.${assignment.attempt}`);
+    const model = new TimingModel(PROFILES[profileName], cost, assignment.network, `${assignment.runId}.${assignment.attempt}`);
 
     context.status('running');
     context.describe({ simulated: true, profile: profileName });
@@ -79,6 +87,26 @@ export class SimulatedBackend implements DeviceBackend {
 
   close(): Promise<void> {
     return Promise.resolve();
+  }
+
+  /** A bundled CNN's declared cost, or a registered model's, derived from its size (asked of the API once). */
+  private costOf(name: string): Promise<CnnCost> {
+    if ((BUNDLED_MODELS as readonly string[]).includes(name)) return Promise.resolve(CNN_COSTS[name as BundledModel]);
+    let cost = this.registered.get(name);
+    if (!cost) {
+      cost = fetchModelView(this.options.apiUrl, name, { signal: AbortSignal.timeout(MODEL_FETCH_TIMEOUT_MS) }).then((view) =>
+        costBySize(view.sizeBytes, requireImageInput(view)),
+      );
+      this.registered.set(name, cost);
+      // A failure is not kept: the next run asks again.
+      cost.catch(() => this.registered.delete(name));
+    }
+    return cost.catch((error: unknown) => {
+      if (!(error instanceof RegisteredModelError)) throw error;
+      // The API is unreachable or slow: the device is fine, so the run may be tried again.
+      const retryable = error.kind === 'unreachable' || error.kind === 'timeout';
+      throw new RunError(retryable ? 'infrastructure' : 'benchmark', `the simulator has no timing model for "${name}": ${error.message}`);
+    });
   }
 
   private async emit(context: RunContext, draws: ReturnType<TimingModel['iteration']>, iteration: number, warmup: boolean): Promise<void> {

@@ -4,7 +4,7 @@ import { RunError, type RunContext } from '../backend';
 import { parseFaults } from './faults';
 import { SimulatedBackend } from './simulated.backend';
 import { TimingModel } from './timing-model';
-import { PROFILES } from './profiles';
+import { CNN_COSTS, costBySize, PROFILES } from './profiles';
 
 function assignment(overrides: Partial<RunAssignment> = {}): RunAssignment {
   return {
@@ -40,7 +40,8 @@ function context(run: RunAssignment, controller = new AbortController()): RunCon
 function backend(faults = ''): SimulatedBackend {
   const plan = parseFaults(faults);
   if (typeof plan === 'string') throw new Error(plan);
-  return new SimulatedBackend({ agentName: 'a', devices: 3, profiles: ['low_end', 'mid_range', 'flagship'], timeScale: 0, faults: plan, tags: [] });
+  // Nothing listens on the discard port: only registered models would ask the API.
+  return new SimulatedBackend({ agentName: 'a', devices: 3, profiles: ['low_end', 'mid_range', 'flagship'], timeScale: 0, faults: plan, tags: [], apiUrl: 'http://127.0.0.1:9' });
 }
 
 describe('the simulated backend', () => {
@@ -75,20 +76,38 @@ describe('the simulated backend', () => {
   });
 
   it('draws the same figures for the same attempt, and different ones for another', () => {
-    const a = new TimingModel(PROFILES.mid_range, 'mobilenet_v2', 'wifi', 'run.1').iteration('on_device');
-    const b = new TimingModel(PROFILES.mid_range, 'mobilenet_v2', 'wifi', 'run.1').iteration('on_device');
-    const c = new TimingModel(PROFILES.mid_range, 'mobilenet_v2', 'wifi', 'run.2').iteration('on_device');
+    const a = new TimingModel(PROFILES.mid_range, CNN_COSTS.mobilenet_v2, 'wifi', 'run.1').iteration('on_device');
+    const b = new TimingModel(PROFILES.mid_range, CNN_COSTS.mobilenet_v2, 'wifi', 'run.1').iteration('on_device');
+    const c = new TimingModel(PROFILES.mid_range, CNN_COSTS.mobilenet_v2, 'wifi', 'run.2').iteration('on_device');
     expect(a).toEqual(b);
     expect(a).not.toEqual(c);
   });
 
   it('orders the profiles and the CNNs as declared: flagship faster, InceptionV3 slower', () => {
     const median = (profile: keyof typeof PROFILES, model: 'mobilenet_v2' | 'inception_v3') => {
-      const draws = Array.from({ length: 101 }, (_, i) => new TimingModel(PROFILES[profile], model, 'wifi', `s${i}`).iteration('on_device')[1]?.durationMs ?? 0);
+      const draws = Array.from({ length: 101 }, (_, i) => new TimingModel(PROFILES[profile], CNN_COSTS[model], 'wifi', `s${i}`).iteration('on_device')[1]?.durationMs ?? 0);
       return draws.sort((x, y) => x - y)[50] ?? 0;
     };
     expect(median('flagship', 'mobilenet_v2')).toBeLessThan(median('low_end', 'mobilenet_v2'));
     expect(median('mid_range', 'inception_v3')).toBeGreaterThan(median('mid_range', 'mobilenet_v2') * 5);
+  });
+
+  it('costs a model known only by size between the bundled CNNs it lies between', () => {
+    const { mobilenet_v2: small, mobilenet_v2_mid: mid, inception_v3: large } = CNN_COSTS;
+    expect(costBySize(small.sizeMb * 1e6, 224)).toEqual({ ...small, sizeMb: expect.closeTo(small.sizeMb, 9) as number });
+    const between = costBySize(((mid.sizeMb + large.sizeMb) / 2) * 1e6, 299);
+    expect(between.gflops).toBeCloseTo((mid.gflops + large.gflops) / 2, 9);
+    expect(between.inputPx).toBe(299);
+    // Through zero below the smallest, in proportion to the largest beyond it.
+    expect(costBySize((small.sizeMb / 2) * 1e6, 32).gflops).toBeCloseTo(small.gflops / 2, 9);
+    expect(costBySize(large.sizeMb * 2e6, 299).gflops).toBeCloseTo(large.gflops * 2, 9);
+    expect(costBySize(0, 32).gflops).toBe(0);
+  });
+
+  it('ends a run of a registered model as an infrastructure error while the API cannot be reached', async () => {
+    const ctx = context(assignment({ model: 'my-cnn' }));
+    await expect(backend().run('a-sim-001', ctx)).rejects.toMatchObject({ kind: 'infrastructure', message: expect.stringContaining('no timing model for "my-cnn"') });
+    expect(ctx.rows).toEqual([]);
   });
 
   it('injects the faults it is told, on the devices it is told', async () => {

@@ -1,5 +1,5 @@
-import { BUNDLED_MODELS, type BundledModel, type Measurement, type Phase, type Scenario } from '@farm/contracts';
-import { CNN_COSTS, SIMULATED_CLOUD, type DeviceProfile } from './profiles';
+import type { Measurement, Phase, Scenario } from '@farm/contracts';
+import { SIMULATED_CLOUD, type CnnCost, type DeviceProfile } from './profiles';
 
 /** A small seeded PRNG (mulberry32): the same run and attempt always draw the same figures. */
 export function seededRandom(seed: string): () => number {
@@ -18,10 +18,6 @@ export function seededRandom(seed: string): () => number {
   };
 }
 
-export function isBundled(model: string): model is BundledModel {
-  return (BUNDLED_MODELS as readonly string[]).includes(model);
-}
-
 interface PhaseDraw {
   phase: Phase;
   durationMs: number;
@@ -37,7 +33,7 @@ export class TimingModel {
 
   constructor(
     private readonly profile: DeviceProfile,
-    private readonly model: BundledModel,
+    private readonly cnn: CnnCost,
     private readonly network: string,
     seed: string,
   ) {
@@ -45,8 +41,7 @@ export class TimingModel {
   }
 
   modelLoad(): PhaseDraw {
-    const cnn = CNN_COSTS[this.model];
-    return this.compute('model_load', this.profile.loadFixedMs + this.profile.loadMsPerMb * cnn.sizeMb);
+    return this.compute('model_load', this.profile.loadFixedMs + this.profile.loadMsPerMb * this.cnn.sizeMb);
   }
 
   iteration(scenario: Scenario): PhaseDraw[] {
@@ -54,7 +49,7 @@ export class TimingModel {
   }
 
   private onDevice(): PhaseDraw[] {
-    const cnn = CNN_COSTS[this.model];
+    const { cnn } = this;
     const parts = [
       this.compute('preprocess', this.profile.preprocessMs * (cnn.inputPx / 224) ** 2),
       this.compute('inference', this.profile.msPerGflop * cnn.gflops),
@@ -64,7 +59,7 @@ export class TimingModel {
   }
 
   private cloud(): PhaseDraw[] {
-    const cnn = CNN_COSTS[this.model];
+    const { cnn } = this;
     const net = networkOf(this.network);
     const kbit = SIMULATED_CLOUD.imageKb * 8;
     const serverParts = [

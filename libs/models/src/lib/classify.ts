@@ -2,13 +2,13 @@ import * as tf from '@tensorflow/tfjs';
 import type { DecodeOptions } from './image';
 import { postprocess, type ClassProbability } from './postprocess';
 import { preprocessImage, type InputTensorData } from './preprocess';
-import type { ModelSpec } from './specs';
+import type { RunnableSpec } from './specs';
 
 export type TfModel = tf.LayersModel | tf.GraphModel;
 
 /** A model ready to run, with the facts postprocessing needs. */
 export interface LoadedModel {
-  spec: ModelSpec;
+  spec: RunnableSpec;
   model: TfModel;
 }
 
@@ -35,7 +35,7 @@ export interface ClassifyOptions {
 }
 
 /** Loads a model with the right tfjs loader for its format (URL or IOHandler). */
-export async function loadTfModel(spec: ModelSpec, source: string | tf.io.IOHandler): Promise<TfModel> {
+export async function loadTfModel(spec: Pick<RunnableSpec, 'format'>, source: string | tf.io.IOHandler): Promise<TfModel> {
   return spec.format === 'tfjs-graph' ? tf.loadGraphModel(source) : tf.loadLayersModel(source);
 }
 

@@ -1,22 +1,14 @@
-import type { BundledModel } from '@farm/contracts';
+import type { BundledModel, ModelFormat, ModelOutputKind } from '@farm/contracts';
+
+export type { ModelFormat, ModelOutputKind } from '@farm/contracts';
 
 /** The five classes of the nsfwjs models, in output order. */
 export const NSFW_CLASS_NAMES = ['Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy'] as const;
 export type NsfwClassName = (typeof NSFW_CLASS_NAMES)[number];
 
-export type ModelFormat = 'tfjs-layers' | 'tfjs-graph';
-
-/**
- * What the forward pass returns. `probabilities`: the graph already ends in a softmax, so
- * postprocessing only ranks. `logits`: postprocessing applies softmax first.
- */
-export type ModelOutputKind = 'probabilities' | 'logits';
-
-/** The static facts about a bundled model: everything that does not depend on the cache. */
-export interface ModelSpec {
-  name: BundledModel;
-  /** The model's name inside nsfwjs. */
-  sourceName: string;
+/** What running a model needs, bundled or registered: how to load it, feed it and read it. */
+export interface RunnableSpec {
+  name: string;
   format: ModelFormat;
   /** Square input side in pixels. */
   inputSize: number;
@@ -24,6 +16,13 @@ export interface ModelSpec {
   inputShape: readonly [1, number, number, 3];
   classNames: readonly string[];
   output: ModelOutputKind;
+}
+
+/** The static facts about a bundled model: everything that does not depend on the cache. */
+export interface ModelSpec extends RunnableSpec {
+  name: BundledModel;
+  /** The model's name inside nsfwjs. */
+  sourceName: string;
   /** How many shard files nsfwjs ships for it. */
   sourceShards: number;
 }
