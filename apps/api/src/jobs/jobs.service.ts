@@ -20,7 +20,9 @@ import { ModelsService } from '../models/models.service';
 import { PrismaService } from '../prisma/prisma.service';
 import { RunLifecycleService } from '../runs/run-lifecycle.service';
 
-/** The columns of a run as Prisma names them, for raw statements that return runs. */
+/** The columns of a job and of a run as Prisma names them, for raw statements that return them. */
+const JOB_COLUMNS = `id, name, spec, status::text AS status, priority, iterations, warmup, network, max_attempts AS "maxAttempts",
+  deadline_at AS "deadlineAt", created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt"`;
 const RUN_COLUMNS = `id, job_id AS "jobId", device_id AS "deviceId", model, scenario::text AS scenario, status::text AS status,
   result::text AS result, attempt, error_kind AS "errorKind", error_message AS "errorMessage", details,
   queued_at AS "queuedAt", started_at AS "startedAt", finished_at AS "finishedAt"`;
@@ -73,42 +75,32 @@ export class JobsService {
     }
 
     const deadlineAt = new Date(Date.now() + spec.deadlineMinutes * 60_000);
-    const { job, runs } = await this.prisma.$transaction(
-      async (tx) => {
-        const job = await tx.job.create({
-          data: {
-            name: spec.name,
-            spec,
-            priority: spec.priority,
-            iterations: spec.iterations,
-            warmup: spec.warmup,
-            network: spec.network,
-            maxAttempts: spec.maxAttempts,
-            deadlineAt,
-          },
-        });
-        const rows = devices.flatMap((device) =>
-          spec.models.flatMap((model) => spec.scenarios.map((scenario) => ({ deviceId: device.id, model, scenario }))),
-        );
-        const runs: Run[] = [];
-        for (let i = 0; i < rows.length; i += RUN_INSERT_CHUNK) {
-          const chunk = rows.slice(i, i + RUN_INSERT_CHUNK);
-          runs.push(
-            ...(await tx.$queryRawUnsafe<Run[]>(
-              `INSERT INTO runs (id, job_id, device_id, model, scenario)
-               SELECT gen_random_uuid(), $1::uuid, d, m, s::"Scenario" FROM unnest($2::uuid[], $3::text[], $4::text[]) AS r(d, m, s)
-               RETURNING ${RUN_COLUMNS}`,
-              job.id,
-              chunk.map((r) => r.deviceId),
-              chunk.map((r) => r.model),
-              chunk.map((r) => r.scenario),
-            )),
-          );
-        }
-        return { job, runs };
-      },
-      { timeout: 60_000 },
+    const rows = devices.flatMap((device) =>
+      spec.models.flatMap((model) => spec.scenarios.map((scenario) => ({ deviceId: device.id, model, scenario }))),
     );
+    // Plain SQL in one transaction: a submission is on the path of every run it makes.
+    const { job, runs } = await this.prisma.transaction(async (sql) => {
+      const [job] = await sql.query<Job>(
+        `INSERT INTO jobs (id, name, spec, priority, iterations, warmup, network, max_attempts, deadline_at)
+         VALUES (gen_random_uuid(), $1, $2::jsonb, $3, $4, $5, $6, $7, $8::timestamptz)
+         RETURNING ${JOB_COLUMNS}`,
+        [spec.name, JSON.stringify(spec), spec.priority, spec.iterations, spec.warmup, spec.network, spec.maxAttempts, deadlineAt],
+      );
+      if (!job) throw new Error('the job insert returned no row');
+      const runs: Run[] = [];
+      for (let i = 0; i < rows.length; i += RUN_INSERT_CHUNK) {
+        const chunk = rows.slice(i, i + RUN_INSERT_CHUNK);
+        runs.push(
+          ...(await sql.query<Run>(
+            `INSERT INTO runs (id, job_id, device_id, model, scenario)
+             SELECT gen_random_uuid(), $1::uuid, d, m, s::"Scenario" FROM unnest($2::uuid[], $3::text[], $4::text[]) AS r(d, m, s)
+             RETURNING ${RUN_COLUMNS}`,
+            [job.id, chunk.map((r) => r.deviceId), chunk.map((r) => r.model), chunk.map((r) => r.scenario)],
+          )),
+        );
+      }
+      return { job, runs };
+    });
 
     try {
       await this.dispatch.enqueue(

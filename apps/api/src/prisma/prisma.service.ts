@@ -1,31 +1,22 @@
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { PrismaClient } from '@farm/db';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { Pool, types, type PoolClient, type QueryConfig } from 'pg';
+import { Pool, type PoolClient } from 'pg';
 import { API_CONFIG, type ApiConfig } from '../config/config';
 
 /** Raw SQL on a connection (or in a transaction): the statements of the hot paths. */
 export interface Sql {
-  /** Rows of a query, parsed as Prisma parses them (timestamps are UTC). */
+  /** Rows of a query. */
   query<R>(text: string, params?: readonly unknown[]): Promise<R[]>;
   /** Rows a statement touched. */
   execute(text: string, params?: readonly unknown[]): Promise<number>;
 }
 
-// Prisma stores DateTime as UTC in `timestamp` columns: read them back as UTC, whatever the
-// host's time zone, exactly as Prisma does.
-const TIMESTAMP = 1114;
-const parseTimestamp = (value: string): Date => new Date(`${value.replace(' ', 'T')}Z`);
-const queryTypes: NonNullable<QueryConfig['types']> = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === TIMESTAMP ? parseTimestamp : types.getTypeParser(oid, format ?? 'text')) as NonNullable<QueryConfig['types']>['getTypeParser'],
-};
-
 /**
  * The database: Prisma for reads and writes of whole records, and plain SQL on the same pool
  * for the paths that carry every report of every device (a Prisma interactive transaction
- * costs several times the statements it runs). Sessions run in UTC, so `now()` and Prisma
- * agree on what a stored timestamp means.
+ * costs several times the statements it runs). A transaction left idle (a stuck request) is
+ * ended by the server after a minute rather than holding its row locks.
  */
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleInit, OnApplicationShutdown {
@@ -33,7 +24,7 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
   readonly sql: Sql;
 
   constructor(@Inject(API_CONFIG) config: ApiConfig) {
-    const pool = new Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE, options: '-c TimeZone=UTC -c idle_in_transaction_session_timeout=60000' });
+    const pool = new Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE, options: '-c idle_in_transaction_session_timeout=60000' });
     super({ adapter: new PrismaPg(pool) });
     this.pool = pool;
     this.sql = sqlOf(pool);
@@ -67,7 +58,7 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
 }
 
 function sqlOf(target: Pool | PoolClient): Sql {
-  const run = (text: string, params: readonly unknown[] = []) => target.query({ text, values: [...params], types: queryTypes });
+  const run = (text: string, params: readonly unknown[] = []) => target.query(text, [...params]);
   return {
     query: async <R>(text: string, params?: readonly unknown[]) => (await run(text, params)).rows as R[],
     execute: async (text: string, params?: readonly unknown[]) => (await run(text, params)).rowCount ?? 0,
