@@ -9,6 +9,8 @@ describe('loadConfig', () => {
       concurrency: 2,
       queue: 8,
       maxBytes: 5 * 1024 * 1024,
+      apiUrl: 'http://127.0.0.1:3000',
+      modelFetchTimeoutMs: 30_000,
     });
   });
 
@@ -22,8 +24,20 @@ describe('loadConfig', () => {
         INFERENCE_QUEUE: '0',
         INFERENCE_MAX_BYTES: '1000',
         MODELS_CACHE_DIR: '/somewhere',
+        API_URL: 'http://farm-api:3000',
+        INFERENCE_FETCH_TIMEOUT_MS: '5000',
       }),
-    ).toEqual({ port: 0, host: '127.0.0.1', models: ['inception_v3', 'mobilenet_v2'], concurrency: 1, queue: 0, maxBytes: 1000, cacheDir: '/somewhere' });
+    ).toEqual({
+      port: 0,
+      host: '127.0.0.1',
+      models: ['inception_v3', 'mobilenet_v2'],
+      concurrency: 1,
+      queue: 0,
+      maxBytes: 1000,
+      cacheDir: '/somewhere',
+      apiUrl: 'http://farm-api:3000',
+      modelFetchTimeoutMs: 5000,
+    });
   });
 
   it('treats blank variables as unset', () => {
@@ -37,6 +51,8 @@ describe('loadConfig', () => {
     [{ INFERENCE_MAX_BYTES: '5MB' }, /INFERENCE_MAX_BYTES: must be an integer/],
     [{ INFERENCE_MODELS: 'mobilenet_v2,resnet' }, /INFERENCE_MODELS: unknown model "resnet"/],
     [{ INFERENCE_MODELS: 'mobilenet_v2,mobilenet_v2' }, /INFERENCE_MODELS: must not repeat a model/],
+    [{ API_URL: 'ftp://farm' }, /API_URL: must be an http\(s\) URL/],
+    [{ INFERENCE_FETCH_TIMEOUT_MS: '10' }, /INFERENCE_FETCH_TIMEOUT_MS: must be at least 100/],
   ])('names the bad variable in %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

@@ -1,4 +1,4 @@
-import { BUNDLED_MODELS, type BundledModel } from '@farm/contracts';
+import { BUNDLED_MODELS, DEFAULT_API_PORT, isHttpUrl, type BundledModel } from '@farm/contracts';
 import { z } from 'zod';
 
 export interface InferenceServerConfig {
@@ -14,6 +14,10 @@ export interface InferenceServerConfig {
   maxBytes: number;
   /** Where converted models are cached; the models library's default when absent. */
   cacheDir?: string;
+  /** The farm's API, where registered models are fetched from on first use. */
+  apiUrl: string;
+  /** How long fetching one registered model (spec and files) from the API may take, in ms. */
+  modelFetchTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -61,6 +65,8 @@ const EnvSchema = z.object({
   INFERENCE_QUEUE: integer(0, 10_000, 8),
   INFERENCE_MAX_BYTES: integer(1, 100 * 1024 * 1024, 5 * 1024 * 1024),
   MODELS_CACHE_DIR: z.preprocess(blankToUndefined, z.string().optional()),
+  API_URL: z.preprocess(blankToUndefined, z.string().trim().refine(isHttpUrl, 'must be an http(s) URL').default(`http://127.0.0.1:${DEFAULT_API_PORT}`)),
+  INFERENCE_FETCH_TIMEOUT_MS: integer(100, 600_000, 30_000),
 });
 
 /** Reads and validates the settings once; the error names every bad variable. */
@@ -83,6 +89,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     concurrency: e.INFERENCE_CONCURRENCY,
     queue: e.INFERENCE_QUEUE,
     maxBytes: e.INFERENCE_MAX_BYTES,
+    apiUrl: e.API_URL,
+    modelFetchTimeoutMs: e.INFERENCE_FETCH_TIMEOUT_MS,
     ...(e.MODELS_CACHE_DIR ? { cacheDir: e.MODELS_CACHE_DIR } : {}),
   };
 }

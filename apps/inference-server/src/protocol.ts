@@ -1,29 +1,36 @@
 import type { BundledModel } from '@farm/contracts';
+import type { RunnableSpec } from '@farm/models';
+import type { io } from '@tensorflow/tfjs';
 
 /** Messages between the server's main thread and its inference workers. */
 
+/** A model fetched from the API, checked, and handed to every worker to build. */
+export interface RegisteredArtifacts {
+  spec: RunnableSpec;
+  artifacts: io.ModelArtifacts;
+}
+
 export interface WorkerInit {
   models: BundledModel[];
+  /** Registered models fetched before this worker started (a respawn loads them again). */
+  registered: RegisteredArtifacts[];
   cacheDir?: string;
   maxPixels: number;
 }
 
 export interface ModelLoadReport {
-  name: BundledModel;
+  name: string;
   loadMs: number;
   warmupMs: number | null;
 }
 
 export interface InferTask {
-  model: BundledModel;
+  model: string;
   topk: number;
   image: Uint8Array;
 }
 
-export interface InferRequestMessage extends InferTask {
-  type: 'infer';
-  id: number;
-}
+export type WorkerRequest = (InferTask & { type: 'infer'; id: number }) | { type: 'load'; model: RegisteredArtifacts };
 
 export interface ServerTimings {
   server_preprocess: number;
@@ -39,5 +46,7 @@ export interface InferOutcome {
 export type WorkerMessage =
   | { type: 'ready'; models: ModelLoadReport[] }
   | { type: 'fatal'; message: string }
+  | { type: 'loaded'; report: ModelLoadReport }
+  | { type: 'load-failed'; name: string; message: string }
   | { type: 'result'; id: number; ok: true; outcome: InferOutcome }
   | { type: 'result'; id: number; ok: false; kind: 'decode' | 'internal'; message: string };

@@ -11,6 +11,8 @@ jest.setTimeout(120_000);
 const quiet: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const image = (file: string): Uint8Array<ArrayBuffer> => new Uint8Array(readFileSync(path.join(testImagesDir(), file)));
 const MAX_BYTES = 200_000;
+/** Nothing listens on the discard port: registered models cannot be fetched here. */
+const NO_API = 'http://127.0.0.1:9';
 
 async function post(base: string, query: string, body: BodyInit, contentType?: string): Promise<Response> {
   return fetch(`${base}/v1/infer?${query}`, { method: 'POST', body, headers: contentType ? { 'content-type': contentType } : {} });
@@ -33,7 +35,7 @@ describe('inference server', () => {
 
   beforeAll(async () => {
     server = await startInferenceServer(
-      { port: 0, host: '127.0.0.1', models: [...BUNDLED_MODELS], concurrency: 1, queue: 8, maxBytes: MAX_BYTES },
+      { port: 0, host: '127.0.0.1', models: [...BUNDLED_MODELS], concurrency: 1, queue: 8, maxBytes: MAX_BYTES, apiUrl: NO_API, modelFetchTimeoutMs: 5000 },
       { logger: quiet },
     );
     for (const name of BUNDLED_MODELS) local.set(name, await loadModel(name));
@@ -90,12 +92,17 @@ describe('inference server', () => {
     await expectError(await fetch(`${server.url}/v1/infer?model=mobilenet_v2`, { method: 'POST', body: empty }), 400, 'image');
   });
 
-  it('answers 400 for a missing or unknown model or a bad topk', async () => {
+  it('answers 400 for a missing or malformed model name or a bad topk', async () => {
     const bytes = image('gradient.jpg');
-    await expectError(await post(server.url, 'model=resnet_50', bytes, 'image/jpeg'), 400, 'model');
+    await expectError(await post(server.url, 'model=Res%20Net!', bytes, 'image/jpeg'), 400, 'model');
     await expectError(await post(server.url, '', bytes, 'image/jpeg'), 400, 'model');
     await expectError(await post(server.url, 'model=mobilenet_v2&topk=0', bytes, 'image/jpeg'), 400, 'topk');
     await expectError(await post(server.url, 'model=mobilenet_v2&topk=6', bytes, 'image/jpeg'), 400, 'topk');
+  });
+
+  it('answers 502 naming the model when a model it does not hold cannot be fetched from the API', async () => {
+    const body = await expectError(await post(server.url, 'model=resnet_50', image('gradient.jpg'), 'image/jpeg'), 502, 'model');
+    expect(body.message).toContain(`model "resnet_50" cannot be run: the API at ${NO_API} could not be reached`);
   });
 
   it('answers 400 for bytes that are not an image', async () => {
@@ -160,7 +167,7 @@ describe('inference server admission', () => {
 
   beforeAll(async () => {
     server = await startInferenceServer(
-      { port: 0, host: '127.0.0.1', models: ['inception_v3'], concurrency: 1, queue: 0, maxBytes: MAX_BYTES },
+      { port: 0, host: '127.0.0.1', models: ['inception_v3'], concurrency: 1, queue: 0, maxBytes: MAX_BYTES, apiUrl: NO_API, modelFetchTimeoutMs: 5000 },
       { logger: quiet },
     );
   });

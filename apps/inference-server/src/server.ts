@@ -1,14 +1,23 @@
 import { createReadStream } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { BundledModel } from '@farm/contracts';
-import { DEFAULT_MAX_PIXELS, listModels, type ModelInfo } from '@farm/models';
+import { fetchModelView, MODEL_NAME, RegisteredModelError, type ModelView, type RegisteredModelProblem } from '@farm/contracts';
+import {
+  checkWeights,
+  DEFAULT_MAX_PIXELS,
+  fetchModelArtifacts,
+  listModels,
+  modelFilesHandler,
+  runnableSpec,
+  type ModelInfo,
+  type RunnableSpec,
+} from '@farm/models';
 import { z } from 'zod';
 import { AdmissionGate, GateClosedError } from './admission';
 import type { InferenceServerConfig } from './config';
 import { CORS_HEADERS, discardBody, errorBody, HttpError, readBody, sendJson } from './http';
 import { createLogger, type Logger } from './logger';
-import type { ServerTimings } from './protocol';
+import type { ModelLoadReport, ServerTimings } from './protocol';
 import { DecodeFailure, WorkerPool } from './worker-pool';
 
 export interface InferenceServerOptions {
@@ -20,7 +29,7 @@ export interface InferenceServerOptions {
 }
 
 export interface InferResponse {
-  model: BundledModel;
+  model: string;
   topk: { className: string; probability: number }[];
   /** ms; `server` is the handler's wall time from the body being received to the answer being ready. */
   timings: ServerTimings & { server: number };
@@ -52,6 +61,42 @@ function modelView(info: ModelInfo, loads: { loadMs: number; warmupMs: number | 
   };
 }
 
+/** A registered model this server fetched from the API and keeps loaded. */
+interface RegisteredEntry {
+  spec: RunnableSpec;
+  view: ModelView;
+  /** Spec, model.json and weights from the API, and the sha256 check (ms). */
+  fetchMs: number;
+}
+
+function registeredView(entry: RegisteredEntry, loads: (ModelLoadReport | undefined)[]): Record<string, unknown> {
+  const { view } = entry;
+  return {
+    name: view.name,
+    registered: true,
+    format: view.format,
+    inputSize: entry.spec.inputSize,
+    output: view.output,
+    classNames: view.classNames,
+    sizeBytes: view.sizeBytes,
+    weightsSha256: view.sha256,
+    fetchMs: entry.fetchMs,
+    loadMs: loads[0]?.loadMs ?? null,
+    warmupMs: loads[0]?.warmupMs ?? null,
+    loadMsByWorker: loads.map((l) => l?.loadMs ?? null),
+    files: view.files,
+  };
+}
+
+/** How a registered model the API could not give is answered: whose fault, and which status. */
+const REGISTERED_STATUS: Record<RegisteredModelProblem, number> = {
+  unknown: 404,
+  invalid: 422,
+  checksum: 502,
+  unreachable: 502,
+  timeout: 504,
+};
+
 function mediaType(req: IncomingMessage): string {
   return (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
 }
@@ -62,23 +107,51 @@ export function createInferenceServer(config: InferenceServerConfig, options: In
   const gate = new AdmissionGate(config.concurrency, config.queue);
   const pool = new WorkerPool(config.concurrency, { models: config.models, maxPixels, ...(config.cacheDir ? { cacheDir: config.cacheDir } : {}) }, logger);
   const infos = new Map<string, ModelInfo>();
+  const registered = new Map<string, RegisteredEntry>();
+  /** Registered models being fetched and loaded, so concurrent first requests share one fetch. */
+  const fetching = new Map<string, Promise<RunnableSpec>>();
   const inProgress = new Set<Promise<void>>();
   let server: Server | null = null;
 
-  const classCount = (): number => Math.max(...[...infos.values()].map((i) => i.classNames.length));
-
   const QuerySchema = z.object({
-    model: z
-      .string({ error: 'is required' })
-      .min(1, 'is required')
-      .refine((m) => infos.has(m), { error: (i) => `unknown model "${String(i.input)}"; this server runs ${config.models.join(', ')}` }),
-    topk: z
-      .string()
-      .regex(/^\d+$/, 'must be a positive integer')
-      .transform(Number)
-      .pipe(z.number().int().min(1, 'must be at least 1').refine((k) => k <= classCount(), { error: () => `must be at most ${classCount()}` }))
-      .optional(),
+    model: z.string({ error: 'is required' }).min(1, 'is required').regex(MODEL_NAME, 'must be a model name such as "mobilenet_v2"'),
+    topk: z.string().regex(/^\d+$/, 'must be a positive integer').transform(Number).pipe(z.number().int().min(1, 'must be at least 1')).optional(),
   });
+
+  /** Fetches a registered model from the API (spec, files, sha256 check) and builds it in every worker. */
+  async function fetchRegistered(name: string): Promise<RunnableSpec> {
+    const t0 = performance.now();
+    const signal = AbortSignal.timeout(config.modelFetchTimeoutMs);
+    const view = await fetchModelView(config.apiUrl, name, { signal });
+    const spec = runnableSpec(view);
+    const artifacts = await fetchModelArtifacts(modelFilesHandler(config.apiUrl, view, { signal }), name);
+    await checkWeights(view, artifacts);
+    const fetchMs = performance.now() - t0;
+    const loads = await pool.load({ spec, artifacts });
+    registered.set(name, { spec, view, fetchMs });
+    logger.info({ model: name, fetchMs: Math.round(fetchMs), loadMs: loads.map((l) => Math.round(l.loadMs)) }, 'registered model fetched from the API and loaded');
+    return spec;
+  }
+
+  /** The spec of a model this server runs: bundled and loaded at start, or registered and fetched on first use. */
+  async function modelSpec(name: string): Promise<RunnableSpec> {
+    const known = infos.get(name) ?? registered.get(name)?.spec;
+    if (known) return known;
+    let pending = fetching.get(name);
+    if (!pending) {
+      // A failure is not kept: a model registered later, or an API back up, works on the next request.
+      pending = fetchRegistered(name).finally(() => fetching.delete(name));
+      fetching.set(name, pending);
+    }
+    try {
+      return await pending;
+    } catch (err) {
+      if (!(err instanceof RegisteredModelError)) throw err;
+      const message =
+        err.kind === 'unknown' ? `unknown model "${name}": this server runs ${config.models.join(', ')}, and ${err.message}` : `model "${name}" cannot be run: ${err.message}`;
+      throw new HttpError(REGISTERED_STATUS[err.kind], message, [{ path: 'model', message: err.message }]);
+    }
+  }
 
   async function infer(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const query = QuerySchema.safeParse({
@@ -94,6 +167,12 @@ export function createInferenceServer(config: InferenceServerConfig, options: In
       throw new HttpError(415, `unsupported content type "${type || '(none)'}"`, [
         { path: 'content-type', message: 'must be image/jpeg, image/png, or multipart/form-data with an "image" field' },
       ]);
+    }
+    // A registered model's first request waits here for its fetch and load, outside `server`.
+    const spec = await modelSpec(query.data.model);
+    const topk = query.data.topk ?? spec.classNames.length;
+    if (topk > spec.classNames.length) {
+      throw new HttpError(400, `topk: must be at most ${spec.classNames.length}`, [{ path: 'topk', message: `must be at most ${spec.classNames.length}, the classes of ${spec.name}` }]);
     }
     const body = await readBody(req, config.maxBytes);
     const received = performance.now();
@@ -122,9 +201,7 @@ export function createInferenceServer(config: InferenceServerConfig, options: In
     await admitted;
     let outcome;
     try {
-      const model = query.data.model as BundledModel;
-      const topk = query.data.topk ?? (infos.get(model) as ModelInfo).classNames.length;
-      outcome = await pool.run({ model, topk, image });
+      outcome = await pool.run({ model: spec.name, topk, image });
     } catch (err) {
       if (err instanceof DecodeFailure) {
         throw new HttpError(400, `the image could not be decoded: ${err.message}`, [{ path: imagePath, message: 'must be a JPEG or PNG image' }]);
@@ -134,7 +211,7 @@ export function createInferenceServer(config: InferenceServerConfig, options: In
       gate.leave();
     }
     const response: InferResponse = {
-      model: query.data.model as BundledModel,
+      model: spec.name,
       topk: outcome.topk,
       timings: { ...outcome.timings, server: performance.now() - received },
     };
@@ -190,7 +267,7 @@ export function createInferenceServer(config: InferenceServerConfig, options: In
       const ready = pool.readyWorkers;
       sendJson(res, ready > 0 ? 200 : 503, {
         status: ready > 0 ? 'ok' : 'unavailable',
-        models: config.models,
+        models: [...config.models, ...registered.keys()],
         workers: { ready, total: config.concurrency },
         inFlight: gate.inFlight,
         queued: gate.queued,
@@ -199,9 +276,12 @@ export function createInferenceServer(config: InferenceServerConfig, options: In
       allow('GET, HEAD');
       const loads = pool.loadReports;
       sendJson(res, 200, {
-        models: config.models.map((name) =>
-          modelView(infos.get(name) as ModelInfo, loads.map((w) => w.find((l) => l.name === name) ?? { loadMs: NaN, warmupMs: null })),
-        ),
+        models: [
+          ...config.models.map((name) =>
+            modelView(infos.get(name) as ModelInfo, loads.map((w) => w.find((l) => l.name === name) ?? { loadMs: NaN, warmupMs: null })),
+          ),
+          ...[...registered.values()].map((entry) => registeredView(entry, loads.map((w) => w.find((l) => l.name === entry.spec.name)))),
+        ],
       });
     } else if (file) {
       allow('GET, HEAD');

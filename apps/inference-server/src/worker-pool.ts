@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from './logger';
-import type { InferOutcome, InferTask, ModelLoadReport, WorkerInit, WorkerMessage } from './protocol';
+import type { InferOutcome, InferTask, ModelLoadReport, RegisteredArtifacts, WorkerInit, WorkerMessage, WorkerRequest } from './protocol';
 
 /** The image could not be decoded (the client's fault). */
 export class DecodeFailure extends Error {
@@ -24,6 +24,8 @@ interface Slot {
   reserved: boolean;
   busy: (Pending & { id: number }) | null;
   loads: ModelLoadReport[];
+  /** Registered models this worker is building, by name. */
+  building: Map<string, { resolve: (report: ModelLoadReport) => void; reject: (err: Error) => void }>;
 }
 
 const RESPAWN_DELAY_MS = 1000;
@@ -48,13 +50,15 @@ export class WorkerPool {
   private readonly idleWaiters: { resolve: (slot: Slot) => void; reject: (err: Error) => void }[] = [];
   private nextId = 1;
   private stopping = false;
+  /** Registered models every worker holds: a worker started later builds them before it is ready. */
+  private readonly registered = new Map<string, RegisteredArtifacts>();
 
   constructor(
     size: number,
-    private readonly init: WorkerInit,
+    private readonly init: Omit<WorkerInit, 'registered'>,
     private readonly logger: Logger,
   ) {
-    this.slots = Array.from({ length: size }, (_, index) => ({ index, worker: null, ready: false, reserved: false, busy: null, loads: [] }));
+    this.slots = Array.from({ length: size }, (_, index) => ({ index, worker: null, ready: false, reserved: false, busy: null, loads: [], building: new Map() }));
   }
 
   /** Starts every worker and resolves when all have loaded their models. */
@@ -71,6 +75,32 @@ export class WorkerPool {
     return this.slots.map((s) => s.loads);
   }
 
+  /**
+   * Builds a registered model in every worker, and in every worker started from now on; resolves
+   * with each ready worker's load report. A model that fails to build is forgotten.
+   */
+  async load(model: RegisteredArtifacts): Promise<ModelLoadReport[]> {
+    const name = model.spec.name;
+    this.registered.set(name, model);
+    try {
+      return await Promise.all(this.slots.filter((s) => s.ready && s.worker).map((slot) => this.build(slot, model)));
+    } catch (err) {
+      this.registered.delete(name);
+      throw err;
+    }
+  }
+
+  private build(slot: Slot, model: RegisteredArtifacts): Promise<ModelLoadReport> {
+    return new Promise((resolve, reject) => {
+      slot.building.set(model.spec.name, { resolve, reject });
+      this.post(slot, { type: 'load', model });
+    });
+  }
+
+  private post(slot: Slot, request: WorkerRequest, transfer: ArrayBuffer[] = []): void {
+    (slot.worker as Worker).postMessage(request, transfer);
+  }
+
   /** Runs one task on an idle worker, waiting for one if none is idle. */
   async run(task: InferTask): Promise<InferOutcome> {
     const slot = await this.idleSlot();
@@ -79,7 +109,7 @@ export class WorkerPool {
       slot.busy = { id, resolve, reject };
       // Copy into a buffer of our own and move it: the request's bytes may share Node's pool.
       const image = new Uint8Array(task.image);
-      (slot.worker as Worker).postMessage({ type: 'infer', id, ...task, image }, [image.buffer]);
+      this.post(slot, { type: 'infer', id, ...task, image }, [image.buffer]);
     });
   }
 
@@ -90,6 +120,7 @@ export class WorkerPool {
       this.slots.map(async (slot) => {
         slot.busy?.reject(new Error('the server is stopping'));
         slot.busy = null;
+        this.failBuilds(slot, 'the server is stopping');
         slot.ready = false;
         slot.reserved = false;
         const w = slot.worker;
@@ -123,7 +154,7 @@ export class WorkerPool {
   private startSlot(slot: Slot): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const started = performance.now();
-      const worker = spawn(this.init);
+      const worker = spawn({ ...this.init, registered: [...this.registered.values()] });
       slot.worker = worker;
       let isReady = false;
 
@@ -137,6 +168,10 @@ export class WorkerPool {
               this.logger.info({ worker: slot.index, model: m.name, loadMs: round(m.loadMs), warmupMs: m.warmupMs === null ? null : round(m.warmupMs) }, 'model loaded');
             }
             this.logger.info({ worker: slot.index, startMs: round(performance.now() - started) }, 'inference worker ready');
+            // Registered while this worker started, after its init was sent: built before any request.
+            for (const model of this.registered.values()) {
+              if (!msg.models.some((m) => m.name === model.spec.name)) this.build(slot, model).catch(() => undefined);
+            }
             this.release(slot);
             resolve();
             break;
@@ -145,6 +180,19 @@ export class WorkerPool {
             reject(new Error(`inference worker ${slot.index} failed to start: ${msg.message}`));
             void worker.terminate();
             break;
+          case 'loaded': {
+            slot.loads = [...slot.loads.filter((l) => l.name !== msg.report.name), msg.report];
+            this.logger.info({ worker: slot.index, model: msg.report.name, loadMs: round(msg.report.loadMs) }, 'registered model loaded');
+            slot.building.get(msg.report.name)?.resolve(msg.report);
+            slot.building.delete(msg.report.name);
+            break;
+          }
+          case 'load-failed': {
+            this.logger.error({ worker: slot.index, model: msg.name, error: msg.message }, 'registered model failed to load');
+            slot.building.get(msg.name)?.reject(new Error(`model ${msg.name} failed to load: ${msg.message}`));
+            slot.building.delete(msg.name);
+            break;
+          }
           case 'result': {
             const busy = slot.busy;
             if (!busy || busy.id !== msg.id) break;
@@ -165,6 +213,7 @@ export class WorkerPool {
         slot.reserved = false;
         slot.busy?.reject(new Error('the inference worker stopped'));
         slot.busy = null;
+        this.failBuilds(slot, 'the inference worker stopped');
         if (!isReady) {
           reject(new Error(`inference worker ${slot.index} exited with code ${code} before it was ready`));
           return;
@@ -174,6 +223,11 @@ export class WorkerPool {
         this.respawn(slot);
       });
     });
+  }
+
+  private failBuilds(slot: Slot, reason: string): void {
+    for (const { reject } of slot.building.values()) reject(new Error(reason));
+    slot.building.clear();
   }
 
   private respawn(slot: Slot): void {

@@ -17,6 +17,8 @@ const CHROMEDRIVER = '/usr/bin/chromedriver';
 const WARMUP = 1;
 const ITERATIONS = 3;
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+/** Nothing listens on the discard port: bundled models only here, so no one asks the API. */
+const NO_API = 'http://127.0.0.1:9';
 
 interface Collected {
   rows: Measurement[];
@@ -87,15 +89,14 @@ describe('BrowserBackend (headless Chromium through Appium)', () => {
     // The inference server loads its models while Appium and bench-web start.
     const port = await freePort();
     const starting = startInferenceServer(
-      { port, host: '127.0.0.1', models: [...BUNDLED_MODELS], concurrency: 1, queue: 8, maxBytes: 5 * 1024 * 1024 },
+      { port, host: '127.0.0.1', models: [...BUNDLED_MODELS], concurrency: 1, queue: 8, maxBytes: 5 * 1024 * 1024, apiUrl: NO_API, modelFetchTimeoutMs: 5000 },
       { logger: quiet },
     );
     backend = new BrowserBackend({
       agentName: 'test-agent',
       slots: 1,
       inferenceUrl: `http://127.0.0.1:${port}`,
-      // Bundled models only here: the page never asks the API.
-      apiUrl: 'http://127.0.0.1:9',
+      apiUrl: NO_API,
       chromiumPath: CHROMIUM,
       chromedriverPath: CHROMEDRIVER,
       pollMs: 250,
@@ -256,7 +257,7 @@ describe('BrowserBackend (headless Chromium through Appium)', () => {
       slots: 1,
       // Nothing listens on the discard port: the page's first upload fails.
       inferenceUrl: 'http://127.0.0.1:9',
-      apiUrl: 'http://127.0.0.1:9',
+      apiUrl: NO_API,
       benchWebUrl: String(device.properties.benchWebUrl),
       appiumUrl: backend.appiumServer?.url ?? undefined,
       chromiumPath: CHROMIUM,
@@ -284,7 +285,7 @@ describe('BrowserBackend (headless Chromium through Appium)', () => {
         agentName: 'broken',
         slots: 1,
         inferenceUrl: inference.url,
-        apiUrl: 'http://127.0.0.1:9',
+        apiUrl: NO_API,
         // Never reached: these runs fail before a page is opened.
         benchWebUrl: 'http://127.0.0.1:9/',
         appiumUrl: backend.appiumServer?.url ?? undefined,
