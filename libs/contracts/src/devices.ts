@@ -44,5 +44,12 @@ export interface DeviceView {
   batteryPct: number | null;
   temperatureC: number | null;
   charging: boolean | null;
+  /** Attempts in a row that ended because the device failed its checks. */
+  healthFailures: number;
+  /** Set while the device is quarantined: why, and since when. */
+  quarantine: { reason: string; at: string } | null;
   lastSeenAt: string;
 }
+
+export const QuarantineRequestSchema = z.object({ reason: z.string().trim().min(1).max(500) }).strict();
+export type QuarantineRequest = z.infer<typeof QuarantineRequestSchema>;

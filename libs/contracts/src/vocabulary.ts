@@ -60,6 +60,10 @@ export type BundledModel = (typeof BUNDLED_MODELS)[number];
 export const ERROR_KINDS = {
   benchmark: { result: 'failed', retryable: false },
   device_lost: { result: 'errored', retryable: false },
+  /** The device failed its checks before the run (battery, temperature, screen); tried again. */
+  device_unfit: { result: 'errored', retryable: true },
+  /** The device was quarantined (its checks failed too often, or an operator said so). */
+  device_quarantined: { result: 'errored', retryable: false },
   agent_lost: { result: 'errored', retryable: true },
   agent_shutdown: { result: 'errored', retryable: true },
   driver: { result: 'errored', retryable: true },

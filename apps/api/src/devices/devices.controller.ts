@@ -1,8 +1,17 @@
-import { Controller, Get, Query } from '@nestjs/common';
-import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { BACKENDS, BackendSchema, DEVICE_STATES, DeviceStateSchema, type DeviceView } from '@farm/contracts';
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import {
+  BACKENDS,
+  BackendSchema,
+  DEVICE_STATES,
+  DeviceStateSchema,
+  QuarantineRequestSchema,
+  type DeviceView,
+  type QuarantineRequest,
+} from '@farm/contracts';
 import { z } from 'zod';
 import { ZodPipe } from '../common/errors';
+import { jsonSchema } from '../common/openapi';
 import { DevicesService } from './devices.service';
 
 const DeviceQuerySchema = z
@@ -21,5 +30,26 @@ export class DevicesController {
   @ApiQuery({ name: 'tag', required: false, description: 'Only devices carrying this tag' })
   list(@Query(new ZodPipe(DeviceQuerySchema)) query: z.output<typeof DeviceQuerySchema>): Promise<DeviceView[]> {
     return this.devices.list(query);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'A device, with its health and quarantine' })
+  get(@Param('id', ParseUUIDPipe) id: string): Promise<DeviceView> {
+    return this.devices.get(id);
+  }
+
+  @Post(':id/quarantine')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Take a device out of service: its queued runs end as errored, a running one finishes' })
+  @ApiBody({ schema: jsonSchema(QuarantineRequestSchema) })
+  quarantine(@Param('id', ParseUUIDPipe) id: string, @Body(new ZodPipe(QuarantineRequestSchema)) body: QuarantineRequest): Promise<DeviceView> {
+    return this.devices.quarantine(id, body.reason);
+  }
+
+  @Post(':id/release')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Put a quarantined device back in service, its failed checks forgotten' })
+  release(@Param('id', ParseUUIDPipe) id: string): Promise<DeviceView> {
+    return this.devices.release(id);
   }
 }

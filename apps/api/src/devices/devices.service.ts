@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import type { DeviceSelector, DeviceView } from '@farm/contracts';
 import type { Prisma } from '@farm/db';
 import { PrismaService } from '../prisma/prisma.service';
+import { RunLifecycleService } from '../runs/run-lifecycle.service';
 import { satisfies } from './version';
 
 export interface SelectedDevice {
@@ -11,7 +12,10 @@ export interface SelectedDevice {
 
 @Injectable()
 export class DevicesService {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly lifecycle: RunLifecycleService,
+  ) {}
 
   /**
    * The devices a selector picks: those that can take work now (available or leased), matched
@@ -44,27 +48,62 @@ export class DevicesService {
         ...(filter.state && { state: filter.state }),
         ...(filter.tag && { tags: { has: filter.tag } }),
       },
-      include: { agent: { select: { name: true } } },
+      include: DEVICE_INCLUDE,
       orderBy: [{ backend: 'asc' }, { serial: 'asc' }],
     });
-    return devices.map((d) => ({
-      id: d.id,
-      serial: d.serial,
-      backend: d.backend,
-      manufacturer: d.manufacturer,
-      model: d.model,
-      osVersion: d.osVersion,
-      soc: d.soc,
-      ramMb: d.ramMb,
-      tags: d.tags,
-      properties: d.properties as Record<string, unknown>,
-      state: d.state,
-      agentId: d.agentId,
-      agentName: d.agent.name,
-      batteryPct: d.batteryPct,
-      temperatureC: d.temperatureC,
-      charging: d.charging,
-      lastSeenAt: d.lastSeenAt.toISOString(),
-    }));
+    return devices.map(toDeviceView);
   }
+
+  async get(id: string): Promise<DeviceView> {
+    const device = await this.prisma.device.findUnique({ where: { id }, include: DEVICE_INCLUDE });
+    if (!device) throw new NotFoundException(`device ${id} does not exist`);
+    return toDeviceView(device);
+  }
+
+  /** An operator takes a device out of service: no new runs; its queued runs end as errored. */
+  async quarantine(id: string, reason: string): Promise<DeviceView> {
+    const device = await this.get(id);
+    if (device.state === 'quarantined') throw new ConflictException(`device ${id} is already quarantined`);
+    await this.lifecycle.quarantine(id, `by an operator: ${reason}`);
+    return this.get(id);
+  }
+
+  /** Puts a quarantined device back in service (offline until its agent is online), its failed checks forgotten. */
+  async release(id: string): Promise<DeviceView> {
+    const device = await this.get(id);
+    if (device.state !== 'quarantined') throw new ConflictException(`device ${id} is not quarantined (it is ${device.state})`);
+    await this.prisma.$executeRawUnsafe(
+      `UPDATE devices SET state = CASE WHEN a.state = 'online' THEN 'available'::"DeviceState" ELSE 'offline'::"DeviceState" END,
+              health_failures = 0, quarantine_reason = NULL, quarantined_at = NULL
+         FROM agents a WHERE devices.id = $1::uuid AND a.id = devices.agent_id AND devices.state = 'quarantined'`,
+      id,
+    );
+    return this.get(id);
+  }
+}
+
+const DEVICE_INCLUDE = { agent: { select: { name: true } } } as const;
+
+function toDeviceView(d: Prisma.DeviceGetPayload<{ include: typeof DEVICE_INCLUDE }>): DeviceView {
+  return {
+    id: d.id,
+    serial: d.serial,
+    backend: d.backend,
+    manufacturer: d.manufacturer,
+    model: d.model,
+    osVersion: d.osVersion,
+    soc: d.soc,
+    ramMb: d.ramMb,
+    tags: d.tags,
+    properties: d.properties as Record<string, unknown>,
+    state: d.state,
+    agentId: d.agentId,
+    agentName: d.agent.name,
+    batteryPct: d.batteryPct,
+    temperatureC: d.temperatureC,
+    charging: d.charging,
+    healthFailures: d.healthFailures,
+    quarantine: d.quarantineReason && d.quarantinedAt ? { reason: d.quarantineReason, at: d.quarantinedAt.toISOString() } : null,
+    lastSeenAt: d.lastSeenAt.toISOString(),
+  };
 }

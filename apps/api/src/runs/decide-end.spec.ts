@@ -18,6 +18,7 @@ function run(overrides: Partial<LockedRun> = {}): LockedRun {
     warmup: 2,
     network: 'wifi',
     deadlineAt: new Date('2030-01-01T00:00:00Z'),
+    healthFailures: 0,
     ...overrides,
   };
 }

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   ERROR_KINDS,
   type ErrorKind,
@@ -8,6 +8,7 @@ import {
   type RunReportAck,
   type StopRunsEvent,
 } from '@farm/contracts';
+import { API_CONFIG, type ApiConfig } from '../config/config';
 import { DispatchService, type Dispatchable, type QueuedAttempt } from '../dispatch/dispatch.service';
 import { PrismaService, type Sql } from '../prisma/prisma.service';
 import { RunsRepository, unique, type LockedRun, type MeasurementRow, type RunSelection, type RunTransition, type RunUpdate } from './runs.repository';
@@ -38,6 +39,7 @@ export class RunLifecycleService {
   private readonly logger = new Logger(RunLifecycleService.name);
 
   constructor(
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
     private readonly prisma: PrismaService,
     private readonly runs: RunsRepository,
     private readonly dispatch: DispatchService,
@@ -138,19 +140,65 @@ export class RunLifecycleService {
     return (await this.runs.finishCompletedJobs(this.prisma.sql, 'all')).length;
   }
 
-  /** Writes the batch's changes to its runs and the attempts that ended, then settles devices and jobs. */
+  /** Takes a device out of service for an operator: its queued runs end, a running one finishes. */
+  async quarantine(deviceId: string, reason: string): Promise<boolean> {
+    return this.transact(async (tx, effects) => {
+      if (!(await this.runs.quarantine(tx, deviceId, reason))) return false;
+      await this.apply(tx, [], await this.queuedRunsOf(tx, [{ id: deviceId, reason }], new Set(), effects), effects);
+      return true;
+    });
+  }
+
+  /**
+   * Writes the batch's changes to its runs and the attempts that ended, then settles devices
+   * and jobs. A device's checks are counted first: an attempt ended on a device this batch
+   * quarantines is not retried there, and the device's other queued runs end with it.
+   */
   private async apply(tx: Sql, updates: readonly DeviceRunUpdate[], ends: readonly AttemptEnd[], effects: Effects): Promise<void> {
+    const quarantined = await this.recordHealth(tx, ends);
+    const reasons = new Map(quarantined.map((q) => [q.id, q.reason]));
     const byId = new Map(updates.map((u) => [u.id, { ...u }]));
-    for (const { run, error, details } of ends) {
+    const all = ends.map((end) => {
+      const reason = reasons.get(end.run.deviceId);
+      const retryable = end.error && ERROR_KINDS[end.error.kind].retryable;
+      return reason && retryable ? { ...end, error: quarantinedBecause(reason) } : end;
+    });
+    all.push(...(await this.queuedRunsOf(tx, quarantined, new Set(ends.map((e) => e.run.id)), effects)));
+    for (const { run, error, details } of all) {
       const end = { ...decideEnd(run, error), ...(details && { details }) };
       const update = byId.get(run.id) ?? { id: run.id, deviceId: run.deviceId, status: run.status, claimed: false };
       byId.set(run.id, { ...update, status: end.status, end });
       if (end.status === 'queued') effects.enqueue.push({ assignment: assignmentOf(run, end.attempt), priority: run.priority });
       effects.jobs.add(run.jobId);
     }
-    const all = [...byId.values()];
-    await this.runs.updateRuns(tx, all);
-    await this.runs.settle(tx, all.map((u) => u.deviceId), [...effects.started]);
+    const changed = [...byId.values()];
+    await this.runs.updateRuns(tx, changed);
+    await this.runs.settle(tx, changed.map((u) => u.deviceId), [...effects.started]);
+  }
+
+  /** Counts failed checks per device and clears the count of devices that ran a benchmark; returns the devices it quarantined. */
+  private async recordHealth(tx: Sql, ends: readonly AttemptEnd[]): Promise<{ id: string; reason: string }[]> {
+    const outcomes = ends.flatMap(({ run, error }) => {
+      if (error?.kind === 'device_unfit') return [{ deviceId: run.deviceId, failed: 1, message: error.message }];
+      // Only an attempt that ran its benchmark proves the device fit; nothing to clear at zero.
+      const ran = !error || error.kind === 'benchmark';
+      return ran && run.healthFailures > 0 ? [{ deviceId: run.deviceId, failed: 0, message: '' }] : [];
+    });
+    return this.runs.recordHealth(tx, outcomes, this.config.QUARANTINE_AFTER);
+  }
+
+  /** The queued runs of quarantined devices (beside those already ending), ended and taken off their queues. */
+  private async queuedRunsOf(
+    tx: Sql,
+    devices: readonly { id: string; reason: string }[],
+    skip: ReadonlySet<string>,
+    effects: Effects,
+  ): Promise<AttemptEnd[]> {
+    if (devices.length === 0) return [];
+    const reasons = new Map(devices.map((d) => [d.id, d.reason]));
+    const queued = (await this.runs.lock(tx, { deviceIds: [...reasons.keys()] })).filter((r) => r.status === 'queued' && !skip.has(r.id));
+    effects.remove.push(...queued.map(toAttempt));
+    return queued.map((run) => ({ run, error: quarantinedBecause(reasons.get(run.deviceId) ?? '') }));
   }
 
   private async transact<T>(work: (tx: Sql, effects: Effects) => Promise<T>): Promise<T> {
@@ -180,6 +228,10 @@ interface AttemptEnd {
 /** A run's update with its device, whose state follows from the runs it has in progress. */
 interface DeviceRunUpdate extends RunUpdate {
   deviceId: string;
+}
+
+function quarantinedBecause(reason: string): AttemptError {
+  return { kind: 'device_quarantined', message: `the device was quarantined: ${reason}` };
 }
 
 const CANCELLED: AttemptError = { kind: 'cancelled', message: 'the job was cancelled' };

@@ -19,6 +19,8 @@ export interface LockedRun {
   warmup: number;
   network: string;
   deadlineAt: Date;
+  /** The device's failed checks in a row, as the lock read them. */
+  healthFailures: number;
 }
 
 /** The state an ended attempt leaves its run in. */
@@ -61,7 +63,8 @@ export class RunsRepository {
     return tx.query<LockedRun>(
       `SELECT r.id, r.job_id AS "jobId", r.device_id AS "deviceId", d.agent_id AS "agentId", r.model,
               r.scenario::text AS scenario, r.attempt, r.status::text AS status, j.status::text AS "jobStatus",
-              j.max_attempts AS "maxAttempts", j.priority, j.iterations, j.warmup, j.network, j.deadline_at AS "deadlineAt"
+              j.max_attempts AS "maxAttempts", j.priority, j.iterations, j.warmup, j.network, j.deadline_at AS "deadlineAt",
+              d.health_failures AS "healthFailures"
          FROM runs r JOIN jobs j ON j.id = r.job_id JOIN devices d ON d.id = r.device_id
         WHERE ${filter}
         ORDER BY r.id
@@ -175,6 +178,49 @@ export class RunsRepository {
         WHERE devices.id = w.id AND devices.state IN ('available', 'leased') AND devices.state <> w.state`,
       [unique(deviceIds), unique(startedJobIds)],
     );
+  }
+
+  /**
+   * Counts the attempts that ended because a device failed its checks (`failed` > 0), or
+   * clears the count of a device that ran a benchmark (`failed` = 0). A device that reaches
+   * `threshold` failures in a row while in service is quarantined; returns those, with why.
+   */
+  async recordHealth(
+    tx: Sql,
+    outcomes: readonly { deviceId: string; failed: number; message: string }[],
+    threshold: number,
+  ): Promise<{ id: string; reason: string }[]> {
+    if (outcomes.length === 0) return [];
+    const rows = await tx.query<{ id: string; reason: string | null }>(
+      `WITH o AS (
+         SELECT id, sum(failed)::int AS failed, max(message) AS message FROM unnest($1::uuid[], $2::int[], $3::text[]) AS o(id, failed, message) GROUP BY id
+       ), d AS (
+         SELECT devices.id, devices.state, devices.health_failures + o.failed AS failures, o.failed, o.message
+           FROM devices JOIN o ON o.id = devices.id FOR UPDATE OF devices
+       ), q AS (
+         SELECT d.*, (d.failed > 0 AND d.failures >= $4 AND d.state IN ('available', 'leased')) AS quarantine,
+                format('failed its checks %s times in a row; last: %s', d.failures, d.message) AS reason
+           FROM d
+       )
+       UPDATE devices SET health_failures = CASE WHEN q.failed = 0 THEN 0 ELSE q.failures END,
+              state = CASE WHEN q.quarantine THEN 'quarantined'::"DeviceState" ELSE devices.state END,
+              quarantine_reason = CASE WHEN q.quarantine THEN q.reason ELSE devices.quarantine_reason END,
+              quarantined_at = CASE WHEN q.quarantine THEN now() ELSE devices.quarantined_at END
+         FROM q WHERE devices.id = q.id
+       RETURNING devices.id, CASE WHEN q.quarantine THEN q.reason END AS reason`,
+      [outcomes.map((o) => o.deviceId), outcomes.map((o) => o.failed), outcomes.map((o) => o.message), threshold],
+    );
+    return rows.flatMap((r) => (r.reason === null ? [] : [{ id: r.id, reason: r.reason }]));
+  }
+
+  /** Takes a device out of service; returns false when there is no such device in service. */
+  async quarantine(tx: Sql, deviceId: string, reason: string): Promise<boolean> {
+    const touched = await tx.execute(
+      `UPDATE devices SET state = 'quarantined', quarantine_reason = $2, quarantined_at = now()
+        WHERE id = $1::uuid AND state <> 'quarantined'`,
+      [deviceId, reason],
+    );
+    return touched > 0;
   }
 
   /** Ends the jobs (of the list, or all) whose runs have all finished; returns the ids it ended. */

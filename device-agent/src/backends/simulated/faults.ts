@@ -1,7 +1,10 @@
-export const FAULT_KINDS = ['fail', 'lose', 'hang'] as const;
+export const FAULT_KINDS = ['fail', 'lose', 'hang', 'unfit'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
-/** Faults by device serial: `fail` ends runs as failed, `lose` drops the device mid-run, `hang` never finishes. */
+/**
+ * Faults by device serial: `fail` ends runs as failed, `lose` drops the device mid-run, `hang`
+ * never finishes, `unfit` fails the checks before every run (as a phone with a flat battery would).
+ */
 export type FaultPlan = ReadonlyMap<string, FaultKind>;
 
 /** Parses `fail:<serial>,lose:<serial>,...`; returns a message naming the bad entry instead. */

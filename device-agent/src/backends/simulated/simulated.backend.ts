@@ -1,6 +1,6 @@
 import { BUNDLED_MODELS, fetchModelView, RegisteredModelError, requireImageInput, type BundledModel, type DeviceHealth, type DeviceRegistration } from '@farm/contracts';
 import { RunError, sleep, type DeviceBackend, type RunContext } from '../backend';
-import type { FaultPlan } from './faults';
+import type { FaultKind, FaultPlan } from './faults';
 import { CNN_COSTS, costBySize, PROFILES, type CnnCost, type ProfileName } from './profiles';
 import { TimingModel, seededRandom, toMeasurement } from './timing-model';
 
@@ -71,6 +71,7 @@ export class SimulatedBackend implements DeviceBackend {
     const cost = await this.costOf(assignment.model);
     context.checkpoint();
     const fault = this.options.faults.get(serial);
+    if (fault === 'unfit') throw new RunError('device_unfit', 'battery at 5%, below the minimum of 20% (simulated fault)');
     const model = new TimingModel(PROFILES[profileName], cost, assignment.network, `${assignment.runId}.${assignment.attempt}`);
 
     context.status('running');
@@ -122,7 +123,8 @@ export class SimulatedBackend implements DeviceBackend {
     if (this.options.timeScale > 0) await sleep(ms * this.options.timeScale, signal);
   }
 
-  private async inject(fault: NonNullable<ReturnType<FaultPlan['get']>>, serial: string, context: RunContext): Promise<void> {
+  /** Faults that strike once the run is under way (an unfit device never gets that far). */
+  private async inject(fault: Exclude<FaultKind, 'unfit'>, serial: string, context: RunContext): Promise<void> {
     switch (fault) {
       case 'fail':
         throw new RunError('benchmark', 'simulated benchmark failure (injected fault)');

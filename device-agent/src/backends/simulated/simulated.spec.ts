@@ -124,8 +124,14 @@ describe('the simulated backend', () => {
     await expect(hung).rejects.toMatchObject({ kind: 'timeout' });
   });
 
+  it('fails the checks of an unfit device before the run starts, so it records nothing', async () => {
+    const ctx = context(assignment());
+    await expect(backend('unfit:a-sim-001').run('a-sim-001', ctx)).rejects.toMatchObject({ kind: 'device_unfit', message: expect.stringContaining('battery') });
+    expect(ctx.rows).toEqual([]);
+  });
+
   it('refuses a fault list it cannot read, naming the entry', () => {
-    expect(parseFaults('fail:x,explode:y')).toBe('"explode:y" is not kind:serial with kind one of fail, lose, hang');
+    expect(parseFaults('fail:x,explode:y')).toBe('"explode:y" is not kind:serial with kind one of fail, lose, hang, unfit');
     expect(parseFaults('fail')).toContain('"fail"');
   });
 });
