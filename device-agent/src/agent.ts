@@ -44,6 +44,7 @@ export class Agent {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private heartbeatMs = 2_000;
   private stopping = false;
+  private registering: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly config: AgentConfig,
@@ -55,7 +56,10 @@ export class Agent {
     // Workers block on their own duplicated connections; this one serves every other command.
     this.redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
     this.subscriber = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
-    for (const backend of backends) backend.onDeviceLost = (serial) => this.loseDevice(backend, serial);
+    for (const backend of backends) {
+      backend.onDeviceLost = (serial) => this.loseDevice(backend, serial);
+      backend.onDevicesChanged = () => void this.register().catch((error: unknown) => this.log.warn(`registration after a device change failed: ${String(error)}`));
+    }
   }
 
   get id(): string {
@@ -92,7 +96,14 @@ export class Agent {
     this.log.info('stopped');
   }
 
-  private async register(): Promise<void> {
+  /** Registers (again), one registration at a time: a device change may come during a heartbeat's. */
+  private register(): Promise<void> {
+    const next = this.registering.catch(() => undefined).then(() => this.registerNow());
+    this.registering = next;
+    return next;
+  }
+
+  private async registerNow(): Promise<void> {
     const found: { backend: DeviceBackend; device: DeviceRegistration }[] = [];
     for (const backend of this.backends) {
       for (const device of await backend.discover()) found.push({ backend, device });

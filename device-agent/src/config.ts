@@ -59,8 +59,29 @@ const AgentEnvSchema = z.object({
   BROWSER_TAGS: list(z.string().min(1).max(64)).default([]),
   CHROMIUM_PATH: z.string().min(1).default('/usr/bin/chromium'),
   CHROMEDRIVER_PATH: z.string().min(1).default('/usr/bin/chromedriver'),
+  /** The adb binary (android backend); each command's time limit. */
+  ADB_PATH: z.string().min(1).default('adb'),
+  ADB_TIMEOUT_MS: envInt(500, 300_000).default(15_000),
+  /** The native benchmark app's activity, package/.Activity (docs/android-apk.md). */
+  ANDROID_APK_COMPONENT: z.string().regex(/^[\w.]+\/[\w.$]+$/, 'must be package/Activity, e.g. org.example.bench/.BenchmarkActivity').optional(),
+  /** Appium's automation for phones: UiAutomator2 on a rack; FarmTest drives the test phone. */
+  ANDROID_AUTOMATION_NAME: z.string().min(1).default('UiAutomator2'),
+  ANDROID_MIN_BATTERY_PCT: z.coerce.number().min(0).max(100).default(20),
+  ANDROID_MAX_TEMPERATURE_C: z.coerce.number().min(0).max(80).default(38),
+  ANDROID_COOLDOWN_MS: envInt(0, 3_600_000).default(300_000),
+  /** Battery current and voltage are read this often while a run goes. */
+  ANDROID_SAMPLE_MS: envInt(10, 10_000).default(100),
+  ANDROID_CURRENT_UNIT: z.enum(['uA', 'mA']).default('uA'),
+  ANDROID_CURRENT_SIGN: z.enum(['infer', 'discharge-positive', 'discharge-negative']).default('infer'),
+  ANDROID_DISCOVERY_MS: envInt(200, 600_000).default(2_000),
+  ANDROID_HEALTH_TTL_MS: envInt(0, 600_000).default(10_000),
+  ANDROID_TAGS: list(z.string().min(1).max(64)).default([]),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug', 'silent']).default('info'),
-});
+})
+  .refine((c) => !c.BACKENDS.includes('android') || c.ANDROID_APK_COMPONENT !== undefined, {
+    path: ['ANDROID_APK_COMPONENT'],
+    message: 'is required with the android backend: the benchmark app to start on the phones (docs/android-apk.md)',
+  });
 
 export type AgentConfig = z.output<typeof AgentEnvSchema>;
 

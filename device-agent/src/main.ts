@@ -1,5 +1,7 @@
 import { ConfigError } from '@farm/contracts';
 import { Agent } from './agent';
+import { Adb } from './backends/android/adb';
+import { AndroidBackend } from './backends/android/android.backend';
 import type { DeviceBackend } from './backends/backend';
 import { BrowserBackend } from './backends/browser/browser.backend';
 import { SimulatedBackend } from './backends/simulated/simulated.backend';
@@ -32,7 +34,23 @@ function createBackends(config: AgentConfig, log: Logger): DeviceBackend[] {
           log,
         });
       case 'android':
-        throw new ConfigError(`BACKENDS: the ${name} backend is not available in this build of the agent`);
+        return new AndroidBackend({
+          adb: new Adb(config.ADB_PATH, config.ADB_TIMEOUT_MS),
+          apkComponent: config.ANDROID_APK_COMPONENT ?? '',
+          automationName: config.ANDROID_AUTOMATION_NAME,
+          apiUrl: config.API_URL,
+          inferenceUrl: config.INFERENCE_URL,
+          minBatteryPct: config.ANDROID_MIN_BATTERY_PCT,
+          maxTemperatureC: config.ANDROID_MAX_TEMPERATURE_C,
+          cooldownMs: config.ANDROID_COOLDOWN_MS,
+          sampleIntervalMs: config.ANDROID_SAMPLE_MS,
+          currentUnit: config.ANDROID_CURRENT_UNIT,
+          currentSign: config.ANDROID_CURRENT_SIGN,
+          discoveryIntervalMs: config.ANDROID_DISCOVERY_MS,
+          healthTtlMs: config.ANDROID_HEALTH_TTL_MS,
+          tags: config.ANDROID_TAGS,
+          log,
+        });
     }
   });
 }

@@ -34,6 +34,8 @@ export interface DeviceBackend {
   run(serial: string, context: RunContext): Promise<void>;
   /** Called with a serial when a device disappears (unplugged, crashed); set by the agent. */
   onDeviceLost?: (serial: string) => void;
+  /** Called when devices appear (plugged in, authorised); the agent discovers and registers again. */
+  onDevicesChanged?: () => void;
   close(): Promise<void>;
 }
 

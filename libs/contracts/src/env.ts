@@ -15,9 +15,11 @@ export function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv 
   const parsed = schema.safeParse(env);
   if (parsed.success) return parsed.data;
   const lines = parsed.error.issues.map((issue) => {
-    const name = issue.path.join('.');
-    const value = env[name];
-    return `  ${name}${value === undefined ? '' : `=${JSON.stringify(value)}`}: ${issue.message}`;
+    // The variable is the path's head; a list's bad item is named by its place in the list.
+    const [name, ...rest] = issue.path.map(String);
+    const value = name === undefined ? undefined : env[name];
+    const item = rest.length > 0 && /^\d+$/.test(rest[0] ?? '') ? `item ${Number(rest[0]) + 1}: ` : '';
+    return `  ${name ?? '(environment)'}${value === undefined ? '' : `=${JSON.stringify(value)}`}: ${item}${issue.message}`;
   });
   throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
 }

@@ -1,6 +1,6 @@
-// The few W3C WebDriver commands a run needs (new session, navigate, execute, delete), spoken to
-// Appium with fetch. WebdriverIO 9's CommonJS entry loads its core with import(), which Jest
-// cannot run without --experimental-vm-modules; these four commands do not need a framework,
+// The few W3C WebDriver commands a run needs (new session, navigate, execute, a few of Appium's,
+// delete), spoken to Appium with fetch. WebdriverIO 9's CommonJS entry loads its core with
+// import(), which Jest cannot run without --experimental-vm-modules; these commands do not need a framework,
 // and no command is ever retried (what `connectionRetryCount: 0` gives in WebdriverIO).
 
 /** A WebDriver command failed: the server's error code and message, or the transport's. */
@@ -21,6 +21,8 @@ export interface WebDriverSession {
   navigate(url: string, signal?: AbortSignal): Promise<void>;
   /** Runs `script` (a function body; `return` gives the value) in the page. */
   execute(script: string, signal?: AbortSignal): Promise<unknown>;
+  /** Any other command of the session: POST to `/session/:id<path>` (Appium's `/appium/...` ones). */
+  post(path: string, body: unknown, signal?: AbortSignal): Promise<unknown>;
   delete(): Promise<void>;
 }
 
@@ -83,6 +85,7 @@ export async function newSession(base: string, capabilities: Record<string, unkn
       await command(base, 'POST', `${path}/url`, { url }, commandTimeout, s);
     },
     execute: (script, s) => command(base, 'POST', `${path}/execute/sync`, { script, args: [] }, commandTimeout, s),
+    post: (sub, body, s) => command(base, 'POST', `${path}${sub}`, body, commandTimeout, s),
     delete: () => {
       deleted ??= command(base, 'DELETE', path, undefined, 30_000).then(() => undefined);
       return deleted;

@@ -1,0 +1,90 @@
+import type { Adb } from './adb';
+import { readBatteryCurrent, type CurrentSign, type CurrentUnit } from './adb-output/power-supply';
+import type { PowerSample } from './energy';
+
+const FILES = ['/proc/uptime', '/sys/class/power_supply/battery/current_now', '/sys/class/power_supply/battery/voltage_now'];
+
+export interface SamplerOptions {
+  intervalMs: number;
+  currentUnit: CurrentUnit;
+  /** `infer` reads it off the first sample, which must be taken on battery. */
+  sign: CurrentSign;
+}
+
+/**
+ * Reads the battery's current and voltage over adb at a fixed interval while a run goes, each
+ * sample stamped with the phone's boot-time clock (`/proc/uptime`, the clock of
+ * `SystemClock.elapsedRealtime()`), read in the same command as the battery files.
+ */
+export class BatterySampler {
+  private readonly samples: PowerSample[] = [];
+  private running: Promise<void> | null = null;
+  private stopped = false;
+  private sign: CurrentSign;
+  private failure: Error | null = null;
+
+  constructor(
+    private readonly adb: Adb,
+    private readonly serial: string,
+    private readonly options: SamplerOptions,
+  ) {
+    this.sign = options.sign;
+  }
+
+  /** Starts sampling; resolves once the first sample is in, so what follows is covered. */
+  async start(): Promise<void> {
+    this.keep(await this.sample());
+    this.running ??= this.loop();
+  }
+
+  /**
+   * Stops sampling, takes one last sample so what came before is covered, and returns the
+   * trace; throws what made sampling fail, if anything did.
+   */
+  async stop(): Promise<PowerSample[]> {
+    this.stopped = true;
+    await this.running;
+    if (this.failure) throw this.failure;
+    // The boot clock ticks in 10 ms steps: wait for the next tick so the last sample is later.
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    this.keep(await this.sample());
+    return this.samples;
+  }
+
+  private async loop(): Promise<void> {
+    let next = Date.now();
+    while (!this.stopped) {
+      next += this.options.intervalMs;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, next - Date.now())));
+      if (this.stopped) return;
+      try {
+        this.keep(await this.sample());
+      } catch (error) {
+        this.failure = error instanceof Error ? error : new Error(String(error));
+        return;
+      }
+    }
+  }
+
+  /** Keeps a sample unless the boot clock has not moved since the last one. */
+  private keep(sample: PowerSample): void {
+    const last = this.samples[this.samples.length - 1];
+    if (!last || sample.tMs > last.tMs) this.samples.push(sample);
+  }
+
+  private async sample(): Promise<PowerSample> {
+    return this.parse(await this.adb.shell(this.serial, ['cat', ...FILES]));
+  }
+
+  private parse(output: string): PowerSample {
+    const [uptime, currentNow, voltageNow] = output.trim().split(/\r?\n/);
+    const seconds = Number(uptime?.trim().split(/\s+/)[0]);
+    if (!Number.isFinite(seconds) || currentNow === undefined || voltageNow === undefined) {
+      throw new Error(`battery sample: expected uptime, current_now and voltage_now, got "${output.trim().slice(0, 120)}"`);
+    }
+    const reading = readBatteryCurrent({ currentNow, voltageNow }, { currentUnit: this.options.currentUnit, sign: this.sign, discharging: true });
+    // The convention found on the first sample holds for the rest of the run.
+    this.sign = reading.sign;
+    return { tMs: seconds * 1000, currentMa: reading.currentMa, voltageMv: reading.voltageMv };
+  }
+}

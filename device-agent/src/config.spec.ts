@@ -1,0 +1,33 @@
+import { ConfigError } from '@farm/contracts';
+import { loadAgentConfig } from './config';
+
+describe('agent configuration', () => {
+  it('defaults to the simulated backend and needs nothing else', () => {
+    const config = loadAgentConfig({});
+    expect(config.BACKENDS).toEqual(['simulated']);
+    expect(config.ANDROID_APK_COMPONENT).toBeUndefined();
+  });
+
+  it('reads the android settings', () => {
+    const config = loadAgentConfig({
+      BACKENDS: 'android',
+      ANDROID_APK_COMPONENT: 'org.example.bench/.BenchmarkActivity',
+      ANDROID_CURRENT_UNIT: 'mA',
+      ANDROID_CURRENT_SIGN: 'discharge-negative',
+      ANDROID_TAGS: 'rack-1,usb-hub-2',
+    });
+    expect(config).toMatchObject({ BACKENDS: ['android'], ANDROID_CURRENT_UNIT: 'mA', ANDROID_CURRENT_SIGN: 'discharge-negative', ANDROID_TAGS: ['rack-1', 'usb-hub-2'] });
+  });
+
+  it('names each bad setting, with its value', () => {
+    const bad = (env: NodeJS.ProcessEnv, pattern: RegExp) => {
+      expect(() => loadAgentConfig(env)).toThrow(ConfigError);
+      expect(() => loadAgentConfig(env)).toThrow(pattern);
+    };
+    bad({ BACKENDS: 'android' }, /ANDROID_APK_COMPONENT: is required with the android backend/);
+    bad({ BACKENDS: 'android', ANDROID_APK_COMPONENT: 'no-activity' }, /ANDROID_APK_COMPONENT="no-activity": must be package\/Activity/);
+    bad({ ANDROID_CURRENT_UNIT: 'A' }, /ANDROID_CURRENT_UNIT="A"/);
+    bad({ ANDROID_SAMPLE_MS: '1' }, /ANDROID_SAMPLE_MS="1"/);
+    bad({ BACKENDS: 'iphone' }, /BACKENDS="iphone"/);
+  });
+});
