@@ -3,5 +3,5 @@
 module.exports = {
   ...require('./jest.preset'),
   displayName: 'unit',
-  testMatch: ['<rootDir>/{apps,libs,device-agent,scripts}/**/*.spec.ts'],
+  testMatch: ['<rootDir>/{apps,libs,device-agent,scripts,tools}/**/*.spec.ts'],
 };

@@ -3,7 +3,7 @@
 module.exports = {
   ...require('./jest.preset'),
   displayName: 'integration',
-  testMatch: ['<rootDir>/{apps,libs,device-agent,scripts,prisma}/**/*.int-spec.ts'],
+  testMatch: ['<rootDir>/{apps,libs,device-agent,scripts,prisma,tools}/**/*.int-spec.ts'],
   globalSetup: '<rootDir>/scripts/testing/global-setup.ts',
   testTimeout: 120000,
   maxWorkers: 1,
