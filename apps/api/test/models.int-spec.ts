@@ -1,70 +1,30 @@
 import { createHash } from 'node:crypto';
-import * as tf from '@tensorflow/tfjs';
-import type { ApiError, JobView } from '@farm/contracts';
+import type { ApiError, JobView, ModelView } from '@farm/contracts';
+import { tinyModel, TINY_INPUT, uploadModel } from './model-fixtures';
 import { startTestFarm, type TestFarm } from './support';
 
-interface ModelView {
-  name: string;
-  bundled: boolean;
-  format: string;
-  sha256: string;
-  sizeBytes: number;
-  inputShape: number[];
-  outputSize: number;
-  classNames: string[];
-  files: { path: string; sizeBytes: number; url: string }[];
-}
-
-interface Upload {
-  name?: string;
-  classNames?: string;
-  files: { name: string; bytes: Uint8Array<ArrayBuffer> | string }[];
-}
-
-/** A real tfjs layers model: Dense on a [4] input, 3 outputs, saved as model.json + weights.bin. */
-async function tinyModel(): Promise<{ modelJson: string; weights: Uint8Array<ArrayBuffer> }> {
-  await tf.setBackend('cpu');
-  const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 3, activation: 'softmax' })] });
-  let saved: { modelJson: string; weights: Uint8Array<ArrayBuffer> } | undefined;
-  await model.save(
-    tf.io.withSaveHandler((artifacts) => {
-      const data = artifacts.weightData;
-      const buffer = data === undefined ? new ArrayBuffer(0) : Array.isArray(data) ? tf.io.concatenateArrayBuffers(data) : data;
-      saved = {
-        modelJson: JSON.stringify({
-          format: 'layers-model',
-          modelTopology: artifacts.modelTopology,
-          weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
-        }),
-        weights: new Uint8Array(buffer),
-      };
-      return Promise.resolve({ modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } });
-    }),
-  );
-  model.dispose();
-  if (!saved) throw new Error('the model was not saved');
-  return saved;
-}
+type Upload = Parameters<typeof uploadModel>[1];
 
 describe('/api/models', () => {
   let farm: TestFarm;
   let modelJson: string;
   let weights: Uint8Array<ArrayBuffer>;
+  let logits: Awaited<ReturnType<typeof tinyModel>>;
+  let vector: Awaited<ReturnType<typeof tinyModel>>;
 
   beforeAll(async () => {
     farm = await startTestFarm([{ name: 'models', env: { SIM_DEVICES: '1' } }]);
-    ({ modelJson, weights } = await tinyModel());
+    ({ modelJson, weights } = await tinyModel('image', 'softmax'));
+    logits = await tinyModel('image', 'linear');
+    vector = await tinyModel('vector', 'softmax');
   });
   afterAll(() => farm.stop());
 
-  async function upload<T>(body: Upload): Promise<{ status: number; body: T }> {
-    const form = new FormData();
-    if (body.name !== undefined) form.append('name', body.name);
-    if (body.classNames !== undefined) form.append('classNames', body.classNames);
-    for (const file of body.files) form.append('files', new Blob([typeof file.bytes === 'string' ? file.bytes : new Uint8Array(file.bytes)]), file.name);
-    const response = await fetch(`${farm.stack.apiUrl}/api/models`, { method: 'POST', body: form });
-    return { status: response.status, body: (await response.json()) as T };
-  }
+  const upload = <T>(body: Upload) => uploadModel<T>(farm.stack.apiUrl, body);
+  const filesOf = (saved: { modelJson: string; weights: Uint8Array<ArrayBuffer> }): Upload['files'] => [
+    { name: 'model.json', bytes: saved.modelJson },
+    { name: 'weights.bin', bytes: saved.weights },
+  ];
 
   const good = (name: string): Upload => ({
     name,
@@ -90,7 +50,9 @@ describe('/api/models', () => {
       format: 'tfjs-layers',
       sha256: createHash('sha256').update(weights).digest('hex'),
       sizeBytes: Buffer.byteLength(modelJson) + weights.length,
-      inputShape: [1, 4],
+      inputShape: [1, TINY_INPUT, TINY_INPUT, 3],
+      inputSize: TINY_INPUT,
+      output: 'probabilities',
       outputSize: 3,
       classNames: ['a', 'b', 'c'],
     });
@@ -100,9 +62,14 @@ describe('/api/models', () => {
     expect(list.body.filter((m) => m.bundled).map((m) => m.name)).toEqual(['mobilenet_v2', 'mobilenet_v2_mid', 'inception_v3']);
     expect(list.body.find((m) => m.name === 'tiny-dense.v1')).toMatchObject({ bundled: false, outputSize: 3 });
 
-    const one = await farm.api.request<ModelView>('GET', '/api/models/tiny-dense.v1');
+    // A cross-origin isolated page (bench-web) on another origin reads the spec and the files.
+    const one = await fetch(`${farm.stack.apiUrl}/api/models/tiny-dense.v1`);
     expect(one.status).toBe(200);
-    expect(one.body.files.map((f) => f.path).sort()).toEqual(['model.json', 'weights.bin']);
+    expect((await one.json()) as ModelView).toMatchObject({ inputSize: TINY_INPUT, output: 'probabilities', files: [{ path: 'model.json' }, { path: 'weights.bin' }] });
+    for (const response of [one, await fetch(`${farm.stack.apiUrl}/api/models/tiny-dense.v1/files/weights.bin`), await fetch(`${farm.stack.apiUrl}/api/models/no-such-model`)]) {
+      expect(response.headers.get('access-control-allow-origin')).toBe('*');
+      expect(response.headers.get('cross-origin-resource-policy')).toBe('cross-origin');
+    }
 
     const bin = await fetch(`${farm.stack.apiUrl}/api/models/tiny-dense.v1/files/weights.bin`);
     expect(bin.status).toBe(200);
@@ -131,6 +98,19 @@ describe('/api/models', () => {
     expect(created.body.classNames).toEqual(['class_0', 'class_1', 'class_2']);
   });
 
+  it('takes the output kind as declared, or detects logits from the forward pass on zeros', async () => {
+    const declared = await upload<ModelView>({ name: 'tiny-logits-declared', output: 'logits', files: filesOf(logits) });
+    expect(declared.status).toBe(201);
+    expect(declared.body.output).toBe('logits');
+    // Zeros give [0, -10, -26.5]: not probabilities, so not a softmax's output.
+    const detected = await upload<ModelView>({ name: 'tiny-logits-detected', files: filesOf(logits) });
+    expect(detected.status).toBe(201);
+    expect(detected.body.output).toBe('logits');
+    // A softmax's output declared as logits is taken at its word.
+    const softmaxAsLogits = await upload<ModelView>({ name: 'tiny-softmax-as-logits', output: 'logits', files: filesOf({ modelJson, weights }) });
+    expect(softmaxAsLogits.body.output).toBe('logits');
+  });
+
   it('sizes uint8-quantized weights at one byte per element', async () => {
     const parsed = JSON.parse(modelJson) as { weightsManifest: { paths: string[]; weights: { shape: number[]; quantization?: object }[] }[] };
     const group = parsed.weightsManifest[0];
@@ -156,6 +136,9 @@ describe('/api/models', () => {
     ['classNames length mismatch', () => ({ ...good('mismatch'), classNames: JSON.stringify(['a', 'b']) }), 422, 'classNames'],
     ['a topology that does not load', () => ({ ...good('broken'), files: [{ name: 'model.json', bytes: modelJson.replace('"Dense"', '"NoSuchLayer"') }, { name: 'weights.bin', bytes: weights }] }), 422, 'files.model.json'],
     // A bundled name is taken like a registered one: 409, as for a duplicate.
+    ['bad output kind', () => ({ ...good('bad-output'), output: 'scores' }), 400, 'output'],
+    ['logits declared as probabilities', () => ({ name: 'logits-as-probabilities', output: 'probabilities', files: filesOf(logits) }), 422, 'output'],
+    ['an input that is not an image', () => ({ name: 'vector-input', files: filesOf(vector) }), 422, 'files.model.json'],
     ['bundled name', () => good('mobilenet_v2'), 409, 'name'],
     ['duplicate name', () => good('tiny-dense.v1'), 409, 'name'],
   ];
