@@ -1,8 +1,8 @@
 // @ts-check
 'use strict';
 // The fake adb (run as tools/fake-android/adb) for CI: answers the commands the farm's android
-// backend sends from the fake phones
-// in FARM_FAKE_ANDROID_DIR, in real adb's formats and exit codes. See README.md.
+// backend sends from the fake phones in FARM_FAKE_ANDROID_DIR, in real adb's formats and exit
+// codes. See README.md.
 const fs = require('node:fs');
 const phones = require('./phone.js');
 
