@@ -125,7 +125,7 @@ describe('the farmtest Appium driver', () => {
   it('lays out the cloud phases with the server parts inside server, and writes the error the phone is set to give', async () => {
     phone('FAKE0002', { timeScale: 0.5, error: 'model file is corrupt' });
     const id = String((await newSession('FAKE0002')).value.sessionId);
-    await call('POST', `/session/${id}/execute/sync`, { script: 'mobile: startActivity', args: [{ component: COMPONENT, extras: extras('run-2', 'cloud', 3, 1) }] });
+    await call('POST', `/session/${id}/execute/sync`, { script: 'mobile: startActivity', args: [{ component: COMPONENT, wait: true, extras: extras('run-2', 'cloud', 3, 1) }] });
     const result = await pullResult(id, 'run-2', 10_000);
     expect(result).toMatchObject({ scenario: 'cloud', error: 'model file is corrupt', top1: null });
     const phases = result['phases'] as ResultPhase[];

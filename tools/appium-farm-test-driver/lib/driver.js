@@ -32,8 +32,14 @@ class FarmTestDriver extends BaseDriver {
     '/session/:sessionId/appium/device/unlock': { POST: { command: 'unlock' } },
   });
 
+  // UiAutomator2's parameters are all accepted; the app reads `component` and `extras`.
   static executeMethodMap = /** @type {const} */ ({
-    'mobile: startActivity': { command: 'mobileStartActivity', params: { optional: ['component', 'extras', 'wait', 'stop', 'action', 'flags'] } },
+    'mobile: startActivity': {
+      command: 'mobileStartActivity',
+      params: {
+        optional: ['component', 'extras', 'wait', 'stop', 'windowingMode', 'activityType', 'display', 'user', 'intent', 'action', 'package', 'uri', 'mimeType', 'identifier', 'categories', 'flags'],
+      },
+    },
   });
 
   /** @param {any} [opts] @param {boolean} [shouldValidateCaps] */
