@@ -50,6 +50,8 @@ const AgentEnvSchema = z.object({
       return parsed;
     }),
   SIM_TAGS: list(z.string().min(1).max(64)).default([]),
+  /** A device lost by the `lose` fault comes back after this long; unset, it stays away. */
+  SIM_RETURN_MS: envInt(0, 3_600_000).optional(),
   /** The inference server, as the devices reach it (the cloud scenario). */
   INFERENCE_URL: envUrl(['http', 'https']).default('http://127.0.0.1:3100'),
   /** bench-web as the devices reach it; unset, the browser backend serves it itself. */

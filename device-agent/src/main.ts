@@ -20,6 +20,7 @@ function createBackends(config: AgentConfig, log: Logger): DeviceBackend[] {
           faults: config.SIM_FAULTS,
           tags: config.SIM_TAGS,
           apiUrl: config.API_URL,
+          ...(config.SIM_RETURN_MS !== undefined && { returnMs: config.SIM_RETURN_MS }),
         });
       case 'browser':
         return new BrowserBackend({

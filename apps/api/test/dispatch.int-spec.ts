@@ -89,6 +89,7 @@ describe('dispatch', () => {
           SIM_DEVICES: '4',
           SIM_TIME_SCALE: '0.01',
           SIM_FAULTS: `fail:${serial(1)},lose:${serial(2)},hang:${serial(3)}`,
+          SIM_RETURN_MS: '500',
           RUN_TIMEOUT_MS: '1500',
         }),
       );
@@ -99,7 +100,7 @@ describe('dispatch', () => {
     });
     afterAll(() => farm.stop());
 
-    it('fails, loses and times out exactly the faulty devices, and the job still finishes', async () => {
+    it('fails and times out exactly the faulty devices, retries the lost one when it is back, and the job finishes', async () => {
       const job = await farm.api.submit({ name: 'faults', models: ['mobilenet_v2'], scenarios: ['on_device'], devices: { tags: [farm.tag] }, iterations: 5 });
       const done = await farm.api.waitForJob(job.id, { timeoutMs: 30_000 });
       const devices = await farm.api.request<{ id: string; serial: string; state: string }[]>('GET', '/api/devices?backend=simulated');
@@ -107,15 +108,48 @@ describe('dispatch', () => {
       const resultOf = (n: number) => done.runs?.find((r) => r.deviceId === bySerial.get(serial(n))?.id);
 
       expect(resultOf(1)).toMatchObject({ result: 'failed', errorKind: 'benchmark' });
-      expect(resultOf(2)).toMatchObject({ result: 'errored', errorKind: 'device_lost' });
+      // Unplugged mid-run, plugged back in half a second later: the second attempt passes.
+      expect(resultOf(2)).toMatchObject({ result: 'passed', errorKind: null, attempt: 2 });
       expect(resultOf(3)).toMatchObject({ result: 'timed_out', errorKind: 'timeout' });
       expect(resultOf(4)).toMatchObject({ result: 'passed', errorKind: null });
-      expect(bySerial.get(serial(2))?.state).toBe('offline');
+      expect(bySerial.get(serial(2))?.state).toBe('available');
       expect(bySerial.get(serial(3))?.state).toBe('available');
-      // Only the passing run counts; the others' partial rows stay out of every figure.
+      // Only the passing runs count; the others' partial rows stay out of every figure.
       const summary = await farm.api.summary(job.id);
       expect(new Set(summary.groups.map((g) => g.n))).toEqual(new Set([1, 5]));
-      expect((await countRows(farm.db, job.id)).current).toBeGreaterThanOrEqual(21);
+      expect((await countRows(farm.db, job.id)).current).toBeGreaterThanOrEqual(2 * 21);
+    });
+  });
+
+  describe('a device that never comes back', () => {
+    let farm: TestFarm;
+    let serial: (n: number) => string;
+    beforeAll(async () => {
+      const name = 'gone';
+      serial = (n) => `${farm.agentEnv(name)['AGENT_NAME']}-sim-00${n}`;
+      farm = await startTestFarm([], { DEVICE_RETURN_MS: '1500' });
+      farm.stack.startAgent(farm.agentEnv(name, { SIM_DEVICES: '2', SIM_TIME_SCALE: '0.01', SIM_FAULTS: `lose:${serial(1)}` }));
+      await until(async () => {
+        const devices = await farm.api.request<{ tags: string[]; state: string }[]>('GET', `/api/devices?tag=${farm.tag}&state=available`);
+        return devices.body.length === 2;
+      }, 30_000, 'the agent');
+    });
+    afterAll(() => farm.stop());
+
+    it('waits DEVICE_RETURN_MS for it, then ends its retried run as errored instead of waiting for the deadline', async () => {
+      const job = await farm.api.submit({ name: 'gone', models: ['mobilenet_v2'], scenarios: ['on_device'], devices: { tags: [farm.tag] }, iterations: 3 });
+      const done = await farm.api.waitForJob(job.id, { timeoutMs: 20_000 });
+      const devices = await farm.api.request<{ id: string; serial: string; state: string }[]>('GET', `/api/devices?tag=${farm.tag}`);
+      const lost = devices.body.find((d) => d.serial === serial(1));
+      expect(lost?.state).toBe('offline');
+      expect(done.runs?.find((r) => r.deviceId === lost?.id)).toMatchObject({ result: 'errored', errorKind: 'device_offline', attempt: 2 });
+      expect(done.runs?.find((r) => r.deviceId !== lost?.id)).toMatchObject({ result: 'passed' });
+      // It waited for the device: the run ended DEVICE_RETURN_MS or more after the device was last seen.
+      const { rows } = await farm.db.query<{ waited: number }>(
+        `SELECT extract(epoch FROM r.finished_at - d.last_seen_at) * 1000 AS waited FROM runs r JOIN devices d ON d.id = r.device_id WHERE r.job_id = $1 AND d.id = $2`,
+        [job.id, lost?.id],
+      );
+      expect(Number(rows[0]?.waited)).toBeGreaterThanOrEqual(1_500);
     });
   });
 

@@ -59,7 +59,10 @@ export type BundledModel = (typeof BUNDLED_MODELS)[number];
  */
 export const ERROR_KINDS = {
   benchmark: { result: 'failed', retryable: false },
-  device_lost: { result: 'errored', retryable: false },
+  /** The device disconnected mid-run: the run is tried again when the device comes back. */
+  device_lost: { result: 'errored', retryable: true },
+  /** The run's device stayed offline for longer than the API waits for a device to come back. */
+  device_offline: { result: 'errored', retryable: false },
   /** The device failed its checks before the run (battery, temperature, screen); tried again. */
   device_unfit: { result: 'errored', retryable: true },
   /** The device was quarantined (its checks failed too often, or an operator said so). */

@@ -113,13 +113,20 @@ export class AgentsService {
     return { stop: rows.map((r) => r.id), registered: true };
   }
 
-  /** Devices an agent lost (unplugged, crashed): they go offline and their runs end as errored. */
+  /**
+   * Devices an agent lost (unplugged, crashed): they go offline (a quarantined one stays so),
+   * and the attempts they were running end as `device_lost`, to be retried when they are back.
+   */
   private async loseDevices(agentId: string, lost: Heartbeat['lost']): Promise<void> {
     const devices = await this.prisma.$queryRawUnsafe<{ id: string; serial: string }[]>(
-      `UPDATE devices SET state = 'offline'
-         FROM unnest($2::text[], $3::text[]) AS l(serial, backend)
-        WHERE devices.agent_id = $1::uuid AND devices.serial = l.serial AND devices.backend::text = l.backend
-       RETURNING devices.id, devices.serial`,
+      `WITH gone AS (
+         SELECT devices.id, devices.serial FROM devices JOIN unnest($2::text[], $3::text[]) AS l(serial, backend)
+             ON devices.serial = l.serial AND devices.backend::text = l.backend
+          WHERE devices.agent_id = $1::uuid
+       ), offline AS (
+         UPDATE devices SET state = 'offline' WHERE id IN (SELECT id FROM gone) AND state <> 'quarantined'
+       )
+       SELECT id, serial FROM gone`,
       agentId,
       lost.map((d) => d.serial),
       lost.map((d) => d.backend),
@@ -129,7 +136,6 @@ export class AgentsService {
     await this.lifecycle.recover(
       { deviceIds: devices.map((d) => d.id) },
       { kind: 'device_lost', message: 'the device disconnected from its agent' },
-      true,
     );
   }
 

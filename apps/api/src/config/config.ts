@@ -18,6 +18,8 @@ const ApiEnvSchema = z.object({
   AGENT_TIMEOUT_MS: envInt(300, 600_000).default(10_000),
   /** How often the reaper looks for lost agents and overdue jobs. */
   REAPER_INTERVAL_MS: envInt(50, 60_000).default(1_000),
+  /** How long a queued run waits for its offline device (unplugged, its agent gone) to come back. */
+  DEVICE_RETURN_MS: envInt(100, 7 * 24 * 3_600_000).default(10 * 60_000),
   /** Failed device checks in a row after which a device is quarantined until an operator releases it. */
   QUARANTINE_AFTER: envInt(1, 1000).default(3),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -6,8 +6,9 @@ import { RunLifecycleService } from '../runs/run-lifecycle.service';
 
 /**
  * Finds what nobody will report: agents that went silent (their runs are retried or end as
- * errored) and jobs past their deadline (their runs end as timed out). One API replica at a
- * time does it, under a Redis lease.
+ * errored), jobs past their deadline (their runs end as timed out), and runs waiting for a
+ * device that stayed offline (they end as errored). One API replica at a time does it, under a
+ * Redis lease.
  *
  * Bound: a run whose agent dies is recovered within AGENT_TIMEOUT_MS + REAPER_INTERVAL_MS of
  * the agent's last heartbeat (12 s with the defaults), or at once when the agent restarts.
@@ -44,6 +45,8 @@ export class ReaperService implements OnApplicationBootstrap, OnModuleDestroy {
       await this.agents.reapSilentAgents(now);
       const expired = await this.lifecycle.expireOverdue(now);
       if (expired > 0) this.logger.warn(`${expired} run(s) passed their job's deadline`);
+      const absent = await this.lifecycle.expireAbsent(now);
+      if (absent > 0) this.logger.warn(`${absent} queued run(s) ended: their device did not come back`);
       await this.lifecycle.finishCompletedJobs();
     } catch (error) {
       this.logger.error(`sweep failed: ${String(error)}`);

@@ -34,10 +34,17 @@ describe('decideEnd', () => {
     expect(decideEnd(run({ attempt: 2 }), lost)).toMatchObject({ status: 'finished', result: 'errored', attempt: 2 });
   });
 
-  it('never retries a failed benchmark, a lost device or a timeout', () => {
+  it('never retries a failed benchmark, a device that stayed away or was quarantined, or a timeout', () => {
     expect(decideEnd(run(), { kind: 'benchmark', message: 'x' })).toMatchObject({ status: 'finished', result: 'failed' });
-    expect(decideEnd(run(), { kind: 'device_lost', message: 'x' })).toMatchObject({ status: 'finished', result: 'errored' });
+    expect(decideEnd(run(), { kind: 'device_offline', message: 'x' })).toMatchObject({ status: 'finished', result: 'errored' });
+    expect(decideEnd(run(), { kind: 'device_quarantined', message: 'x' })).toMatchObject({ status: 'finished', result: 'errored' });
     expect(decideEnd(run(), { kind: 'timeout', message: 'x' })).toMatchObject({ status: 'finished', result: 'timed_out' });
+  });
+
+  it('retries a lost device once, for when it comes back, and an unfit one', () => {
+    expect(decideEnd(run(), { kind: 'device_lost', message: 'x' })).toMatchObject({ status: 'queued', attempt: 2, errorKind: 'device_lost' });
+    expect(decideEnd(run({ attempt: 2 }), { kind: 'device_lost', message: 'x' })).toMatchObject({ status: 'finished', result: 'errored' });
+    expect(decideEnd(run(), { kind: 'device_unfit', message: 'x' })).toMatchObject({ status: 'queued', attempt: 2 });
   });
 
   it('ends every attempt of a cancelled job as cancelled, whatever went wrong', () => {

@@ -99,12 +99,14 @@ export class RunLifecycleService {
     });
   }
 
-  /** An agent died or restarted: its runs in progress are retried, or end as errored. */
-  async recover(selection: RunSelection, error: AttemptError, includeQueued = false): Promise<number> {
+  /**
+   * An agent died or restarted, or a device was lost: the attempts in progress end, and are
+   * retried or end as errored. Queued runs stay queued for the device's return.
+   */
+  async recover(selection: RunSelection, error: AttemptError): Promise<number> {
     return this.transact(async (tx, effects) => {
-      const runs = (await this.runs.lock(tx, selection)).filter((r) => includeQueued || r.status !== 'queued');
+      const runs = (await this.runs.lock(tx, selection)).filter((r) => r.status !== 'queued');
       await this.apply(tx, [], runs.map((run) => ({ run, error })), effects);
-      effects.remove.push(...runs.filter((r) => r.status === 'queued').map(toAttempt));
       return runs.length;
     });
   }
@@ -131,6 +133,22 @@ export class RunLifecycleService {
       await this.apply(tx, [], runs.map((run) => ({ run, error })), effects);
       effects.remove.push(...runs.filter((r) => r.status === 'queued').map(toAttempt));
       effects.stop.push({ runIds: runs.filter((r) => r.status !== 'queued').map((r) => r.id), reason: 'deadline' });
+      return runs.length;
+    });
+  }
+
+  /**
+   * Ends the queued runs of devices that have been offline for DEVICE_RETURN_MS: a lost device
+   * gets that long to come back for its retried runs (and its agent to restart), then they end
+   * as errored rather than wait for the job's deadline.
+   */
+  async expireAbsent(now: Date): Promise<number> {
+    return this.transact(async (tx, effects) => {
+      const runs = await this.runs.lockQueuedOnAbsentDevices(tx, new Date(now.getTime() - this.config.DEVICE_RETURN_MS));
+      const minutes = Math.round(this.config.DEVICE_RETURN_MS / 6_000) / 10;
+      const error: AttemptError = { kind: 'device_offline', message: `the device stayed offline for more than ${minutes} min` };
+      await this.apply(tx, [], runs.map((run) => ({ run, error })), effects);
+      effects.remove.push(...runs.map(toAttempt));
       return runs.length;
     });
   }

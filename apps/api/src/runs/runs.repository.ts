@@ -121,6 +121,17 @@ export class RunsRepository {
     return new Map(rows.map((r) => [r.runId, r.n]));
   }
 
+  /** Queued runs whose device has been offline since before `cutoff`. */
+  async lockQueuedOnAbsentDevices(tx: Sql, cutoff: Date): Promise<LockedRun[]> {
+    const ids = await tx.query<{ id: string }>(
+      `SELECT r.id FROM runs r JOIN devices d ON d.id = r.device_id
+        WHERE r.status = 'queued' AND d.state = 'offline' AND d.last_seen_at < $1::timestamptz
+        LIMIT 5000`,
+      [cutoff],
+    );
+    return this.lock(tx, { runIds: ids.map((r) => r.id) });
+  }
+
   /**
    * Writes what a batch did to its runs, one row version a run whatever the batch held: a
    * claim starts the attempt, the latest status replaces the run's, and an ended attempt

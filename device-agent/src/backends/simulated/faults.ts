@@ -2,8 +2,9 @@ export const FAULT_KINDS = ['fail', 'lose', 'hang', 'unfit'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /**
- * Faults by device serial: `fail` ends runs as failed, `lose` drops the device mid-run, `hang`
- * never finishes, `unfit` fails the checks before every run (as a phone with a flat battery would).
+ * Faults by device serial: `fail` ends runs as failed, `lose` drops the device mid-run once (it
+ * comes back after SIM_RETURN_MS when that is set), `hang` never finishes, `unfit` fails the
+ * checks before every run (as a phone with a flat battery would).
  */
 export type FaultPlan = ReadonlyMap<string, FaultKind>;
 

@@ -17,6 +17,8 @@ export interface SimulatedOptions {
   tags: readonly string[];
   /** The farm's API, asked for the size and input of registered models. */
   apiUrl: string;
+  /** A device lost by the `lose` fault is plugged back in after this long; unset, never. */
+  returnMs?: number;
 }
 
 /**
@@ -26,8 +28,12 @@ export interface SimulatedOptions {
 export class SimulatedBackend implements DeviceBackend {
   readonly name = 'simulated' as const;
   onDeviceLost?: (serial: string) => void;
+  onDevicesChanged?: () => void;
   private readonly devices = new Map<string, ProfileName>();
   private readonly lost = new Set<string>();
+  /** Devices the `lose` fault has struck: a phone unplugged once and plugged back runs on. */
+  private readonly struck = new Set<string>();
+  private readonly returns = new Set<NodeJS.Timeout>();
   /** Costs of registered models by name: a model's files never change once registered. */
   private readonly registered = new Map<string, Promise<CnnCost>>();
 
@@ -87,6 +93,8 @@ export class SimulatedBackend implements DeviceBackend {
   }
 
   close(): Promise<void> {
+    for (const timer of this.returns) clearTimeout(timer);
+    this.returns.clear();
     return Promise.resolve();
   }
 
@@ -128,10 +136,22 @@ export class SimulatedBackend implements DeviceBackend {
     switch (fault) {
       case 'fail':
         throw new RunError('benchmark', 'simulated benchmark failure (injected fault)');
-      case 'lose':
+      case 'lose': {
+        if (this.struck.has(serial)) return;
+        this.struck.add(serial);
         this.lost.add(serial);
         this.onDeviceLost?.(serial);
+        const { returnMs } = this.options;
+        if (returnMs !== undefined) {
+          const timer = setTimeout(() => {
+            this.returns.delete(timer);
+            this.lost.delete(serial);
+            this.onDevicesChanged?.();
+          }, returnMs);
+          this.returns.add(timer);
+        }
         throw new RunError('device_lost', `${serial} disconnected (injected fault)`);
+      }
       case 'hang':
         await sleep(2 ** 31 - 1, context.signal);
         return;
