@@ -57,7 +57,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const api = startService('api', 'apps/api/src/main.ts', env, { quiet: options.quiet });
   const inferencePort = options.inferenceServer ? await freePort() : undefined;
   const inference = inferencePort
-    ? startService('inference-server', 'apps/inference-server/src/main.ts', { ...env, PORT: String(inferencePort), HOST: '127.0.0.1' }, { quiet: options.quiet })
+    ? startService('inference-server', 'apps/inference-server/src/main.ts', { ...env, API_URL: apiUrl, PORT: String(inferencePort), HOST: '127.0.0.1' }, { quiet: options.quiet })
     : undefined;
   const inferenceUrl = inferencePort ? `http://127.0.0.1:${inferencePort}` : undefined;
   if (inferenceUrl) env['INFERENCE_URL'] = inferenceUrl;
