@@ -122,6 +122,10 @@ export interface BenchResult {
   scenario: Scenario;
   params: Required<Omit<BenchParams, 'inferenceUrl' | 'apiUrl'>> & { inferenceUrl: string | null; apiUrl: string | null };
   measurements: Measurement[];
+  /** performance.timeOrigin of the page: the epoch ms its performance.now() counts from. */
+  timeOrigin: number;
+  /** When each of `measurements` started, on the page's performance.now() timeline (same order). */
+  phaseStarts: number[];
   top1: Top1[];
   modelLoad: ModelLoadBreakdown | null;
   /** Cloud iterations whose upload/download split came from Resource Timing, or from fetch alone. */

@@ -96,7 +96,7 @@ export class BenchRunner implements BenchWebApi {
 
   results(): BenchResult {
     if (!this.result) throw new Error('no benchmark has started in this page');
-    return { ...this.result, measurements: [...this.result.measurements], top1: [...this.result.top1] };
+    return { ...this.result, measurements: [...this.result.measurements], phaseStarts: [...this.result.phaseStarts], top1: [...this.result.top1] };
   }
 
   /** The live result for the page's own view, not copied: the view reads it after every iteration. */
@@ -147,6 +147,8 @@ export class BenchRunner implements BenchWebApi {
       scenario: p.scenario,
       params: resolved,
       measurements: [],
+      timeOrigin: performance.timeOrigin,
+      phaseStarts: [],
       top1: [],
       modelLoad: null,
       cloudSplit: p.scenario === 'cloud' ? { resourceTiming: 0, fetch: 0 } : null,
@@ -204,9 +206,11 @@ export class BenchRunner implements BenchWebApi {
     return { spec: runnableSpec(view), registered: { apiUrl, view } };
   }
 
-  private record(result: BenchResult, iteration: number, phase: Phase, durationMs: number): void {
+  /** A phase of `durationMs` that started at `startMs` on the page's performance.now() timeline. */
+  private record(result: BenchResult, iteration: number, phase: Phase, startMs: number, durationMs: number): void {
     const row: Measurement = { iteration, warmup: iteration > 0 && iteration <= result.params.warmup, phase, durationMs, energyMj: null, energyMethod: 'none' };
     result.measurements.push(row);
+    result.phaseStarts.push(startMs);
   }
 
   private iterationDone(iteration: number): void {
@@ -238,7 +242,7 @@ export class BenchRunner implements BenchWebApi {
     const breakdown: ModelLoadBreakdown = { backendInitMs: t1 - t0, fetchMs: t2 - t1, buildMs: t3 - verified, verifyMs: registered ? verified - t2 : null };
     result.modelLoad = breakdown;
     result.backend = tf.getBackend();
-    this.record(result, 0, 'model_load', breakdown.backendInitMs + breakdown.fetchMs + breakdown.buildMs);
+    this.record(result, 0, 'model_load', t0, breakdown.backendInitMs + breakdown.fetchMs + breakdown.buildMs);
     return model;
   }
 
@@ -263,10 +267,10 @@ export class BenchRunner implements BenchWebApi {
         const t2 = performance.now();
         const top = postprocess(output, spec, result.params.topk);
         const t3 = performance.now();
-        this.record(result, i, 'preprocess', t1 - t0);
-        this.record(result, i, 'inference', t2 - t1);
-        this.record(result, i, 'postprocess', t3 - t2);
-        this.record(result, i, 'total', t3 - t0);
+        this.record(result, i, 'preprocess', t0, t1 - t0);
+        this.record(result, i, 'inference', t1, t2 - t1);
+        this.record(result, i, 'postprocess', t2, t3 - t2);
+        this.record(result, i, 'total', t0, t3 - t0);
         result.top1.push({ iteration: i, image: image.name, className: top[0].className, probability: top[0].probability });
         this.iterationDone(i);
       }
@@ -304,14 +308,17 @@ export class BenchRunner implements BenchWebApi {
       const responseStart = await this.responseStart(endpoint);
       const s = splitCloud({ start, sent, headers, parsed, responseStart }, answer.timings.server);
       split[s.source === 'resource_timing' ? 'resourceTiming' : 'fetch']++;
-      this.record(result, i, 'preprocess', s.preprocess);
-      this.record(result, i, 'upload', s.upload);
-      this.record(result, i, 'server', s.server);
-      this.record(result, i, 'server_preprocess', answer.timings.server_preprocess);
-      this.record(result, i, 'server_inference', answer.timings.server_inference);
-      this.record(result, i, 'server_postprocess', answer.timings.server_postprocess);
-      this.record(result, i, 'download', s.download);
-      this.record(result, i, 'total', s.total);
+      // The server's sub-phases happen on the server's clock; on this timeline they are placed
+      // at the start of `server`, which holds them.
+      const serverStart = sent + s.upload;
+      this.record(result, i, 'preprocess', start, s.preprocess);
+      this.record(result, i, 'upload', sent, s.upload);
+      this.record(result, i, 'server', serverStart, s.server);
+      this.record(result, i, 'server_preprocess', serverStart, answer.timings.server_preprocess);
+      this.record(result, i, 'server_inference', serverStart, answer.timings.server_inference);
+      this.record(result, i, 'server_postprocess', serverStart, answer.timings.server_postprocess);
+      this.record(result, i, 'download', parsed - s.download, s.download);
+      this.record(result, i, 'total', start, s.total);
       const top = answer.topk[0];
       result.top1.push({ iteration: i, image: image.name, className: top.className, probability: top.probability });
       this.iterationDone(i);

@@ -17,6 +17,9 @@ function onDeviceResult(measurements: Measurement[]): Record<string, unknown> {
     scenario: 'on_device',
     params: { model: 'mobilenet_v2', scenario: 'on_device', iterations: 1, warmup: 1, images: ['a.jpg'] },
     measurements,
+    timeOrigin: 1_767_225_600_000,
+    // Back to back on the page's timeline: each phase starts where the one before it ended.
+    phaseStarts: measurements.map((_, i) => measurements.slice(0, i).reduce((t, m) => t + m.durationMs, 0)),
     top1: [{ iteration: 1, image: 'a.jpg', className: 'Neutral', probability: 0.9 }],
     modelLoad: { backendInitMs: 10, fetchMs: 20, buildMs: 30, verifyMs: null },
     cloudSplit: null,
@@ -54,6 +57,11 @@ describe('checkBenchResult', () => {
     expect(() => checkBenchResult(onDeviceResult(good()), { ...assignment, model: 'inception_v3' })).toThrow(/ran mobilenet_v2\/on_device, not inception_v3\/on_device/);
     expect(() => checkBenchResult(onDeviceResult(good()), { ...assignment, iterations: 5 })).toThrow(/1\+1 iterations, not 1\+5/);
     expect(() => checkBenchResult(null, assignment)).toThrow(/does not match the contract/);
+  });
+
+  it('refuses phase starts that do not pair with the measurements', () => {
+    const result = { ...onDeviceResult(good()), phaseStarts: [0, 1] };
+    expect(() => checkBenchResult(result, assignment)).toThrow('the page gave 2 phase starts for 9 measurements');
   });
 });
 

@@ -24,6 +24,8 @@ export const BenchResultSchema = z.object({
   scenario: z.enum(['on_device', 'cloud']),
   params: z.object({ iterations: z.number().int(), warmup: z.number().int() }).loose(),
   measurements: z.array(MeasurementSchema),
+  timeOrigin: z.number().finite(),
+  phaseStarts: z.array(z.number().finite()),
   top1: z.array(z.object({ iteration: z.number().int().min(1), image: z.string(), className: z.string(), probability: z.number() })),
   modelLoad: z.object({ backendInitMs: Ms, fetchMs: Ms, buildMs: Ms, verifyMs: Ms.nullable() }).nullable(),
   cloudSplit: z.object({ resourceTiming: z.number().int(), fetch: z.number().int() }).nullable(),
@@ -51,6 +53,7 @@ export function checkBenchResult(raw: unknown, assignment: Pick<RunAssignment, '
   }
 
   const rows = result.measurements;
+  if (result.phaseStarts.length !== rows.length) throw new Error(`the page gave ${result.phaseStarts.length} phase starts for ${rows.length} measurements`);
   const expected = new Set<string>();
   if (scenario === 'on_device') expected.add('0:model_load');
   for (let i = 1; i <= warmup + iterations; i++) for (const phase of ITERATION_PHASES[scenario]) expected.add(`${i}:${phase}`);
