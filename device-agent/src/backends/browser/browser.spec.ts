@@ -230,9 +230,10 @@ describe('BrowserBackend (headless Chromium through Appium)', () => {
     expect(outcome?.err).toBe(reason);
     expect((outcome?.at ?? Infinity) - abortedAt).toBeLessThan(3_000);
     expect(c.rows).toEqual([]);
-    // The session is deleted behind: its browser's profile folder goes once the browser has quit.
+    // The session is deleted behind: its browser's profile folder goes once the browser has quit
+    // (a busy browser on a loaded host may take many seconds to quit).
     const profiles = async (): Promise<string[]> => (await fs.readdir(os.tmpdir())).filter((n) => n.startsWith('farm-chromium-') && !before.includes(n));
-    for (let i = 0; i < 40 && (await profiles()).length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 250));
+    for (let i = 0; i < 160 && (await profiles()).length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 250));
     expect(await profiles()).toEqual([]);
   });
 
