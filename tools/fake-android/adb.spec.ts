@@ -9,13 +9,14 @@ import { parseMeminfoTotalMb } from '../../device-agent/src/backends/android/adb
 import { parseNetworkState } from '../../device-agent/src/backends/android/adb-output/network-state';
 import { readBatteryCurrent } from '../../device-agent/src/backends/android/adb-output/power-supply';
 import { integrateEnergy } from '../../device-agent/src/backends/android/energy';
-import { createFakePhone, FIXTURES_DIR, phoneDir, setFakePhoneCharging, unplugFakePhone, updateFakePhone, type CreatePhoneOptions } from './phone';
+import { createFakePhone, FIXTURES_DIR, phoneDir, readPhone, setFakePhoneCharging, unplugFakePhone, updateFakePhone, type CreatePhoneOptions } from './phone';
 
 // The real fake adb, run as the agent runs adb (one process per command), checked against the
 // farm's parsers of real adb output.
 
 const ADB = path.join(__dirname, 'adb');
-const SAMPLE_FILES = ['/proc/uptime', '/sys/class/power_supply/battery/current_now', '/sys/class/power_supply/battery/voltage_now'];
+const BATTERY_FILES = ['/sys/class/power_supply/battery/current_now', '/sys/class/power_supply/battery/voltage_now'];
+const SAMPLE_FILES = ['/proc/uptime', ...BATTERY_FILES];
 const TRACE = { a: 250_000, b: 1_200 };
 const VOLTAGE_UV = 3_870_000;
 
@@ -110,7 +111,8 @@ describe('the fake adb', () => {
       expect(lines[0]).toMatch(/^\d+\.\d{2} \d+\.\d{2}$/);
       expect(lines[3]).toBe('');
       const uptimeS = Number(lines[0].split(' ')[0]);
-      expect(Number(lines[1])).toBe(TRACE.a + TRACE.b * uptimeS);
+      // a + b·t is a whole number of µA, but not always in floating point (250000 + 1200 · 12346.46 = 15065751.999999998).
+      expect(Number(lines[1])).toBe(Math.round(TRACE.a + TRACE.b * uptimeS));
       expect(lines[2]).toBe(String(VOLTAGE_UV));
       expect(readBatteryCurrent({ currentNow: lines[1], voltageNow: lines[2] }, { sign: 'discharge-positive' }).voltageMv).toBe(3870);
     }
@@ -134,6 +136,61 @@ describe('the fake adb', () => {
     const byHand = (VOLTAGE_UV * (TRACE.a * (t1 - t0) + (TRACE.b / 2) * (t1 * t1 - t0 * t0))) / 1e9;
     const [energy] = integrateEnergy(samples, [{ startMs: samples[0].tMs, endMs: samples[2].tMs }]);
     expect(energy.energyMj).toBeCloseTo(byHand, 6);
+  });
+
+  it('samples the wall clock in ns and the battery at that same instant, in one shell line', async () => {
+    const bootTimeMs = readPhone('PIXEL8', dir)?.bootTimeMs ?? NaN;
+    for (let i = 0; i < 2; i++) {
+      const before = Date.now();
+      const { code, stdout, stderr } = await adb('-s', 'PIXEL8', 'shell', 'date', '+%s%N', ';', 'cat', ...BATTERY_FILES);
+      const after = Date.now();
+      expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+      const [date, currentNow, voltageNow, end] = stdout.split('\n');
+      expect(end).toBe('');
+      expect(date).toMatch(/^\d{19}$/);
+      const dateMs = Number(BigInt(date)) / 1e6;
+      // The phone's clock is this host's: the date lies within the adb process's life.
+      expect(dateMs).toBeGreaterThanOrEqual(before - 1);
+      expect(dateMs).toBeLessThanOrEqual(after + 1);
+      const uptimeS = (dateMs - bootTimeMs) / 1000;
+      expect(Number(currentNow)).toBe(Math.round(TRACE.a + TRACE.b * uptimeS));
+      expect(voltageNow).toBe(String(VOLTAGE_UV));
+      expect(readBatteryCurrent({ currentNow, voltageNow }, { sign: 'discharge-positive' }).voltageMv).toBe(3870);
+    }
+    // Commands after `;` run after a failing one, and the line's exit code is the last one's.
+    expect(await adb('-s', 'PIXEL8', 'shell', 'cat', '/sdcard/nope.json', ';', 'settings', 'get', 'global', 'airplane_mode_on')).toMatchObject({
+      code: 0,
+      stderr: 'cat: /sdcard/nope.json: No such file or directory\n',
+    });
+    expect((await adb('-s', 'GONE', 'shell', 'date', '+%s%N', ';', 'cat', ...BATTERY_FILES)).stderr).toBe("adb: device 'GONE' not found\n");
+  });
+
+  it('reverses ports, lists them as adbd does, removes them, and drops them when the phone is unplugged', async () => {
+    phone('REVERSE');
+    expect(await adb('-s', 'REVERSE', 'reverse', '--list')).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(await adb('-s', 'REVERSE', 'reverse', 'tcp:3200', 'tcp:3200')).toEqual({ code: 0, stdout: '3200\n', stderr: '' });
+    expect(await adb('-s', 'REVERSE', 'reverse', 'tcp:3100', 'tcp:3100')).toEqual({ code: 0, stdout: '3100\n', stderr: '' });
+    expect((await adb('-s', 'REVERSE', 'reverse', 'tcp:3200', 'tcp:3200')).code).toBe(0);
+    expect(readPhone('REVERSE', dir)?.reversePorts).toEqual([3200, 3100]);
+    expect((await adb('-s', 'REVERSE', 'reverse', '--list')).stdout).toBe('UsbFfs tcp:3200 tcp:3200\nUsbFfs tcp:3100 tcp:3100\n');
+
+    expect(await adb('-s', 'REVERSE', 'reverse', '--remove', 'tcp:3200')).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(await adb('-s', 'REVERSE', 'reverse', '--remove', 'tcp:3200')).toEqual({ code: 1, stdout: '', stderr: "adb: error: listener 'tcp:3200' not found\n" });
+    expect((await adb('-s', 'REVERSE', 'reverse', '--list')).stdout).toBe('UsbFfs tcp:3100 tcp:3100\n');
+    // The fake phone is this host: a port can only be reversed onto itself.
+    expect(await adb('-s', 'REVERSE', 'reverse', 'tcp:3100', 'tcp:3101')).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'fake adb: unsupported command: -s REVERSE reverse tcp:3100 tcp:3101\n',
+    });
+
+    expect((await adb('-s', 'LOCKED', 'reverse', 'tcp:3100', 'tcp:3100')).stderr).toMatch(/^adb: device unauthorized\./);
+    expect(await adb('-s', '192.168.1.20:5555', 'reverse', '--list')).toEqual({ code: 1, stdout: '', stderr: 'adb: device offline\n' });
+    unplugFakePhone('REVERSE', dir);
+    expect(readPhone('REVERSE', dir)?.reversePorts).toEqual([]);
+    for (const args of [['tcp:3100', 'tcp:3100'], ['--remove', 'tcp:3100'], ['--list']]) {
+      expect(await adb('-s', 'REVERSE', 'reverse', ...args)).toEqual({ code: 1, stdout: '', stderr: "adb: device 'REVERSE' not found\n" });
+    }
   });
 
   it('reads and changes the screen, and reads airplane mode and the default network', async () => {

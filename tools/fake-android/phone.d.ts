@@ -39,6 +39,8 @@ export interface PhoneState {
     /** When set, the app's result says `error: <this>` (its phases are still written). */
     error: string | null;
   };
+  /** Ports P of `adb reverse tcp:P tcp:P`, in the order they were made; unplugging clears them. */
+  reversePorts: number[];
 }
 
 export interface CreatePhoneOptions {
@@ -81,13 +83,14 @@ export function readPhone(serial: string, dir?: string): PhoneState | null;
 export function listPhones(dir?: string): string[];
 export function createFakePhone(serial: string, options: CreatePhoneOptions): PhoneState;
 export function updateFakePhone(serial: string, change: (phone: PhoneState) => void, dir?: string): PhoneState;
-/** adb loses the phone (adbState null) and it stops charging. */
+/** adb loses the phone (adbState null), it stops charging and its reverse forwards are dropped. */
 export function unplugFakePhone(serial: string, dir?: string): PhoneState;
 export function setFakePhoneCharging(serial: string, charging: boolean, dir?: string): PhoneState;
 export function writeAtomic(file: string, data: string | Buffer): void;
 export function uptimeCentis(phone: PhoneState, nowMs: number): number;
 export function batteryCurrentUa(phone: PhoneState, uptimeS: number): number;
 export function sampleLines(phone: PhoneState, nowMs: number): { uptime: string; currentNow: string; voltageNow: string };
+export function wallClockSampleLines(phone: PhoneState, nowNs: bigint): { date: string; currentNow: string; voltageNow: string };
 export function getpropText(phone: PhoneState): string;
 export function dumpsysBatteryText(phone: PhoneState): string;
 export function dumpsysConnectivityText(phone: PhoneState): string;

@@ -98,6 +98,7 @@ function defaultPhone(options) {
     screen: { on: true, locked: false, ...options.screen },
     network: { airplane: false, defaultNetwork: 'cellular', ...options.network },
     app: { component: 'org.example.bench/.BenchmarkActivity', timeScale: 1, error: null, ...options.app },
+    reversePorts: [],
   };
 }
 
@@ -121,13 +122,17 @@ function updateFakePhone(serial, change, dir) {
   return phone;
 }
 
-/** Pulls the USB cable: adb loses the phone and it stops charging. @param {string} serial @param {string} [dir] */
+/**
+ * Pulls the USB cable: adb loses the phone, it stops charging, and adbd drops the reverse
+ * forwards of that connection. @param {string} serial @param {string} [dir]
+ */
 function unplugFakePhone(serial, dir) {
   return updateFakePhone(
     serial,
     (phone) => {
       phone.adbState = null;
       phone.battery.charging = false;
+      phone.reversePorts = [];
     },
     dir,
   );
@@ -155,6 +160,16 @@ function sampleLines(phone, nowMs) {
   const uptime = `${Math.floor(centis / 100)}.${String(centis % 100).padStart(2, '0')}`;
   // The second field (idle time summed over cores) is printed for the format; the farm does not read it.
   return { uptime: `${uptime} ${uptime}`, currentNow: String(batteryCurrentUa(phone, centis / 100)), voltageNow: String(phone.battery.voltageUv) };
+}
+
+/**
+ * `date +%s%N` and the battery files read right after it: the wall clock in ns since the epoch
+ * (`nowNs`, the fake phone's clock is this host's), and current_now at that same instant.
+ * @param {PhoneState} phone @param {bigint} nowNs
+ */
+function wallClockSampleLines(phone, nowNs) {
+  const uptimeS = (Number(nowNs) / 1e6 - phone.bootTimeMs) / 1000;
+  return { date: String(nowNs), currentNow: String(batteryCurrentUa(phone, uptimeS)), voltageNow: String(phone.battery.voltageUv) };
 }
 
 /** @param {string} name */
@@ -284,6 +299,7 @@ module.exports = {
   uptimeCentis,
   batteryCurrentUa,
   sampleLines,
+  wallClockSampleLines,
   getpropText,
   dumpsysBatteryText,
   dumpsysConnectivityText,
