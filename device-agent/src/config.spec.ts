@@ -9,8 +9,10 @@ describe('agent configuration', () => {
   });
 
   it('reads the android settings', () => {
+    expect(loadAgentConfig({ BACKENDS: 'android' }).ANDROID_RUNNER).toBe('chrome');
     const config = loadAgentConfig({
       BACKENDS: 'android',
+      ANDROID_RUNNER: 'apk',
       ANDROID_APK_COMPONENT: 'org.example.bench/.BenchmarkActivity',
       ANDROID_CURRENT_UNIT: 'mA',
       ANDROID_CURRENT_SIGN: 'discharge-negative',
@@ -24,7 +26,8 @@ describe('agent configuration', () => {
       expect(() => loadAgentConfig(env)).toThrow(ConfigError);
       expect(() => loadAgentConfig(env)).toThrow(pattern);
     };
-    bad({ BACKENDS: 'android' }, /ANDROID_APK_COMPONENT: is required with the android backend/);
+    bad({ BACKENDS: 'android', ANDROID_RUNNER: 'apk' }, /ANDROID_APK_COMPONENT: is required with ANDROID_RUNNER=apk/);
+    bad({ BACKENDS: 'android', ANDROID_RUNNER: 'native' }, /ANDROID_RUNNER="native"/);
     bad({ BACKENDS: 'android', ANDROID_APK_COMPONENT: 'no-activity' }, /ANDROID_APK_COMPONENT="no-activity": must be package\/Activity/);
     bad({ ANDROID_CURRENT_UNIT: 'A' }, /ANDROID_CURRENT_UNIT="A"/);
     bad({ ANDROID_SAMPLE_MS: '1' }, /ANDROID_SAMPLE_MS="1"/);

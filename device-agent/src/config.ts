@@ -64,7 +64,9 @@ const AgentEnvSchema = z.object({
   /** The adb binary (android backend); each command's time limit. */
   ADB_PATH: z.string().min(1).default('adb'),
   ADB_TIMEOUT_MS: envInt(500, 300_000).default(15_000),
-  /** The native benchmark app's activity, package/.Activity (docs/android-apk.md). */
+  /** What runs the benchmark on a phone: bench-web in Chrome, or a native app (docs/android-apk.md). */
+  ANDROID_RUNNER: z.enum(['chrome', 'apk']).default('chrome'),
+  /** The native benchmark app's activity, package/.Activity, for the apk runner. */
   ANDROID_APK_COMPONENT: z.string().regex(/^[\w.]+\/[\w.$]+$/, 'must be package/Activity, e.g. org.example.bench/.BenchmarkActivity').optional(),
   /** Appium's automation for phones: UiAutomator2 on a rack; FarmTest drives the test phone. */
   ANDROID_AUTOMATION_NAME: z.string().min(1).default('UiAutomator2'),
@@ -80,9 +82,9 @@ const AgentEnvSchema = z.object({
   ANDROID_TAGS: list(z.string().min(1).max(64)).default([]),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug', 'silent']).default('info'),
 })
-  .refine((c) => !c.BACKENDS.includes('android') || c.ANDROID_APK_COMPONENT !== undefined, {
+  .refine((c) => !c.BACKENDS.includes('android') || c.ANDROID_RUNNER !== 'apk' || c.ANDROID_APK_COMPONENT !== undefined, {
     path: ['ANDROID_APK_COMPONENT'],
-    message: 'is required with the android backend: the benchmark app to start on the phones (docs/android-apk.md)',
+    message: 'is required with ANDROID_RUNNER=apk: the benchmark app to start on the phones (docs/android-apk.md)',
   });
 
 export type AgentConfig = z.output<typeof AgentEnvSchema>;

@@ -3,6 +3,7 @@ import { Agent } from './agent';
 import { Adb } from './backends/android/adb';
 import { AndroidBackend } from './backends/android/android.backend';
 import type { DeviceBackend } from './backends/backend';
+import { BenchWebHost } from './backends/bench-web-page';
 import { BrowserBackend } from './backends/browser/browser.backend';
 import { SimulatedBackend } from './backends/simulated/simulated.backend';
 import { loadAgentConfig, type AgentConfig } from './config';
@@ -37,7 +38,9 @@ function createBackends(config: AgentConfig, log: Logger): DeviceBackend[] {
       case 'android':
         return new AndroidBackend({
           adb: new Adb(config.ADB_PATH, config.ADB_TIMEOUT_MS),
-          apkComponent: config.ANDROID_APK_COMPONENT ?? '',
+          runner: config.ANDROID_RUNNER,
+          ...(config.ANDROID_APK_COMPONENT && { apkComponent: config.ANDROID_APK_COMPONENT }),
+          benchWeb: new BenchWebHost({ ...(config.BENCH_WEB_URL && { url: config.BENCH_WEB_URL }), log }),
           automationName: config.ANDROID_AUTOMATION_NAME,
           apiUrl: config.API_URL,
           inferenceUrl: config.INFERENCE_URL,

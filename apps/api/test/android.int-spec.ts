@@ -65,6 +65,7 @@ describe('the android backend through Appium with the FarmTest driver', () => {
         BACKENDS: 'android',
         ADB_PATH: path.join(ROOT, 'tools/fake-android/adb'),
         FARM_FAKE_ANDROID_DIR: dir,
+        ANDROID_RUNNER: 'apk',
         ANDROID_APK_COMPONENT: COMPONENT,
         ANDROID_AUTOMATION_NAME: 'FarmTest',
         ANDROID_TAGS: farm.tag,

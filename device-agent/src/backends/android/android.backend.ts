@@ -1,7 +1,9 @@
 import type { DeviceHealth, DeviceRegistration } from '@farm/contracts';
 import pino from 'pino';
 import type { Logger } from '../../logger';
+import { benchQuery, type BenchParams, type RunDetails } from '@farm/contracts';
 import { RunError, sleep, type DeviceBackend, type RunContext } from '../backend';
+import { awaitBenchWeb, DEFAULT_POLLING, readBenchWeb, type BenchWebHost, type PagePolling } from '../bench-web-page';
 import { AppiumServer } from '../browser/appium-server';
 import { newSession, WebDriverError, type WebDriverSession } from '../browser/webdriver';
 import { Adb, AdbError } from './adb';
@@ -10,13 +12,18 @@ import { deviceInfo, parseGetprop } from './adb-output/getprop';
 import { parseMeminfoTotalMb } from './adb-output/meminfo';
 import { parseNetworkState, type NetworkState } from './adb-output/network-state';
 import type { CurrentSign, CurrentUnit } from './adb-output/power-supply';
-import { parseApkResult, toMeasurements } from './apk-result';
+import { parseApkResult, toMeasurements, type PhaseSpan } from './apk-result';
 import { BatterySampler } from './battery-sampler';
 
 export interface AndroidBackendOptions {
   adb: Adb;
+  /** What runs the benchmark: bench-web in Chrome, or the native app of `apkComponent`. */
+  runner: 'chrome' | 'apk';
   /** The native benchmark app's activity, `package/.Activity` (docs/android-apk.md). */
-  apkComponent: string;
+  apkComponent?: string;
+  /** bench-web, for the chrome runner. */
+  benchWeb: BenchWebHost;
+  polling?: PagePolling;
   /** Appium's automation for phones: UiAutomator2 on a rack, the project's FarmTest driver in tests. */
   automationName: string;
   /** An Appium server to use; unset, the backend starts and supervises its own. */
@@ -38,14 +45,22 @@ export interface AndroidBackendOptions {
   log?: Logger;
 }
 
+/** What a runner hands back: the phases on the sampler's clock, facts for the run, the benchmark's error. */
+interface Outcome {
+  phases: PhaseSpan[];
+  details: RunDetails;
+  error: string | null;
+}
+
 const COOLDOWN_POLL_MS = 5_000;
 const RESULT_POLL_MS = 250;
 
 /**
  * Android phones over adb: found and watched with `adb devices`, described from getprop and
  * dumpsys, checked before each run (battery, temperature, screen, network), and run through
- * Appium, which starts the native benchmark app; its result file gives the phases, and the
- * battery current sampled over adb meanwhile gives each phase's energy.
+ * Appium UiAutomator2: bench-web in Chrome, or the native benchmark app. Either gives the
+ * phases with their times on a phone clock, and the battery current sampled over adb on that
+ * clock meanwhile gives each phase's energy.
  */
 export class AndroidBackend implements DeviceBackend {
   readonly name = 'android' as const;
@@ -59,8 +74,8 @@ export class AndroidBackend implements DeviceBackend {
   private watcher: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: AndroidBackendOptions) {
-    if (!/^[\w.]+\/[\w.$]+$/.test(options.apkComponent)) {
-      throw new Error(`android backend: the APK component must be package/Activity (got "${options.apkComponent}")`);
+    if (options.runner === 'apk' && !/^[\w.]+\/[\w.$]+$/.test(options.apkComponent ?? '')) {
+      throw new Error(`android backend: the apk runner needs the app's component as package/Activity (got "${options.apkComponent ?? ''}")`);
     }
     this.log = options.log ?? pino({ level: 'silent' });
     this.appium = options.appiumUrl ? null : new AppiumServer({ log: this.log });
@@ -98,33 +113,36 @@ export class AndroidBackend implements DeviceBackend {
   }
 
   async run(serial: string, context: RunContext): Promise<void> {
-    const { assignment, signal } = context;
+    const { signal } = context;
     try {
       const { battery, network } = await this.check(serial, context);
-      context.describe({ network, batteryAtStart: { levelPct: battery.levelPct, temperatureC: battery.temperatureC, charging: battery.charging } });
+      context.describe({ runner: this.options.runner, network, batteryAtStart: { levelPct: battery.levelPct, temperatureC: battery.temperatureC, charging: battery.charging } });
       // A phone charging over USB shows the charger's current, not what the benchmark draws.
       const sampler = battery.charging
         ? null
-        : new BatterySampler(this.options.adb, serial, { intervalMs: this.options.sampleIntervalMs, currentUnit: this.options.currentUnit, sign: this.options.currentSign });
+        : new BatterySampler(this.options.adb, serial, {
+            // The app times phases on the boot clock; a web page on the wall clock.
+            clock: this.options.runner === 'apk' ? 'boot' : 'wall',
+            intervalMs: this.options.sampleIntervalMs,
+            currentUnit: this.options.currentUnit,
+            sign: this.options.currentSign,
+          });
       await sampler?.start();
-      context.status('running');
-      let text: string;
+      let outcome: Outcome;
       try {
-        text = await this.runApp(serial, context);
+        outcome = this.options.runner === 'apk' ? await this.runApp(serial, context) : await this.runPage(serial, context);
       } catch (error) {
         await sampler?.stop().catch(() => undefined);
         throw error;
       }
       const samples = await sampler?.stop();
-      const result = parseApkResult(text, assignment);
-      if (typeof result === 'string') throw new RunError('benchmark', result);
       const { rows, note } = toMeasurements(
-        result,
+        outcome.phases,
         samples ? { samples } : { reason: `the phone was charging (${battery.chargingSource ?? 'powered'}) at the start: battery current readings show the charger, not the benchmark` },
       );
       for (const row of rows) context.record(row);
-      context.describe({ energy: note, ...(result.runtime && { runtime: result.runtime }), ...(result.top1 && { top1: result.top1 }) });
-      if (result.error !== null) throw new RunError('benchmark', `the app reported: ${result.error}`);
+      context.describe({ ...outcome.details, energy: note });
+      if (outcome.error !== null) throw new RunError('benchmark', outcome.error);
     } catch (error) {
       if (signal.aborted) throw signal.reason as Error;
       throw this.classify(serial, error);
@@ -134,7 +152,7 @@ export class AndroidBackend implements DeviceBackend {
   async close(): Promise<void> {
     if (this.watcher) clearInterval(this.watcher);
     this.watcher = null;
-    await this.appium?.stop();
+    await Promise.all([this.appium?.stop(), this.options.benchWeb.stop()]);
   }
 
   private async describe(serial: string): Promise<DeviceRegistration> {
@@ -211,20 +229,15 @@ export class AndroidBackend implements DeviceBackend {
     return { battery, network };
   }
 
-  /** Starts the app through Appium for this run and waits for its result file; returns the file. */
-  private async runApp(serial: string, context: RunContext): Promise<string> {
+  /** The native app (docs/android-apk.md): started through Appium, its result file read. */
+  private async runApp(serial: string, context: RunContext): Promise<Outcome> {
     const { assignment, signal } = context;
-    const appiumUrl = this.appium ? await this.appium.ensureRunning() : (this.options.appiumUrl ?? '').replace(/\/$/, '');
-    const session = await newSession(
-      appiumUrl,
-      { platformName: 'Android', 'appium:automationName': this.options.automationName, 'appium:udid': serial, 'appium:noReset': true, 'appium:newCommandTimeout': 600 },
-      { newSessionTimeoutMs: 120_000 },
-      signal,
-    );
+    const session = await this.openSession(serial, {}, signal);
     try {
       if ((await session.post('/appium/device/is_locked', {}, signal)) === true) await session.post('/appium/device/unlock', {}, signal);
       const resultFile = `${assignment.runId}.${assignment.attempt}.json`;
-      const [pkg] = this.options.apkComponent.split('/');
+      const component = this.options.apkComponent ?? '';
+      const [pkg] = component.split('/');
       const extras = [
         ['s', 'farm.run_id', assignment.runId],
         ['i', 'farm.attempt', String(assignment.attempt)],
@@ -236,11 +249,80 @@ export class AndroidBackend implements DeviceBackend {
         ['s', 'farm.server_url', this.options.inferenceUrl],
         ['s', 'farm.result_file', resultFile],
       ];
-      await session.post('/execute/sync', { script: 'mobile: startActivity', args: [{ component: this.options.apkComponent, extras }] }, signal);
-      return await this.awaitFile(session, `/sdcard/Android/data/${pkg}/files/farm/${resultFile}`, context);
+      await session.post('/execute/sync', { script: 'mobile: startActivity', args: [{ component, extras }] }, signal);
+      context.status('running');
+      const text = await this.awaitFile(session, `/sdcard/Android/data/${pkg}/files/farm/${resultFile}`, context);
+      const result = parseApkResult(text, assignment);
+      if (typeof result === 'string') throw new RunError('benchmark', result);
+      return {
+        phases: result.phases,
+        details: { ...(result.runtime && { runtime: result.runtime }), ...(result.top1 && { top1: result.top1 }) },
+        error: result.error === null ? null : `the app reported: ${result.error}`,
+      };
     } finally {
       await session.delete().catch((error: unknown) => this.log.warn({ serial, error: String(error) }, 'appium session not deleted'));
     }
+  }
+
+  /**
+   * bench-web in Chrome on the phone: the page reaches bench-web, the inference server and the
+   * API on this host through `adb reverse` (when they are on this host), runs, and its phases
+   * come back with their start times on the phone's wall clock.
+   */
+  private async runPage(serial: string, context: RunContext): Promise<Outcome> {
+    const { assignment, signal } = context;
+    const [page, apiUrl, inferenceUrl] = [
+      await this.reachable(serial, await this.options.benchWeb.url(), signal),
+      await this.reachable(serial, this.options.apiUrl, signal),
+      await this.reachable(serial, this.options.inferenceUrl, signal),
+    ];
+    const params: BenchParams = {
+      model: assignment.model,
+      scenario: assignment.scenario,
+      iterations: assignment.iterations,
+      warmup: assignment.warmup,
+      apiUrl,
+      ...(assignment.scenario === 'cloud' ? { inferenceUrl } : {}),
+    };
+    const session = await this.openSession(serial, { browserName: 'Chrome' }, signal);
+    try {
+      await session.navigate(`${page}?${benchQuery(params, { autostart: true })}`, signal);
+      await awaitBenchWeb(session, context, performance.now(), this.options.polling ?? DEFAULT_POLLING);
+      const { result } = await readBenchWeb(session, assignment, signal);
+      return {
+        phases: result.measurements.map((m, i) => {
+          const startMs = result.timeOrigin + (result.phaseStarts[i] ?? NaN);
+          return { iteration: m.iteration, warmup: m.warmup, phase: m.phase, startMs, endMs: startMs + m.durationMs };
+        }),
+        details: {
+          runtime: { benchWeb: result.version, userAgent: result.userAgent, tfjs: result.tfjsVersion, tfjsBackend: result.backend, wasm: result.wasm },
+          modelLoad: result.modelLoad,
+          cloudSplit: result.cloudSplit,
+        },
+        error: null,
+      };
+    } finally {
+      await session.delete().catch((error: unknown) => this.log.warn({ serial, error: String(error) }, 'appium session not deleted'));
+    }
+  }
+
+  /** A URL as the phone reaches it: a service on this host's loopback is reversed onto the phone's. */
+  private async reachable(serial: string, url: string, signal: AbortSignal): Promise<string> {
+    const { hostname, port, protocol } = new URL(url);
+    if (!['127.0.0.1', 'localhost', '[::1]'].includes(hostname)) return url;
+    const local = port || (protocol === 'https:' ? '443' : '80');
+    await this.options.adb.run(['-s', serial, 'reverse', `tcp:${local}`, `tcp:${local}`], signal);
+    return url;
+  }
+
+  private async openSession(serial: string, extra: Record<string, unknown>, signal: AbortSignal): Promise<WebDriverSession> {
+    const appiumUrl = this.appium ? await this.appium.ensureRunning() : (this.options.appiumUrl ?? '').replace(/\/$/, '');
+    return newSession(
+      appiumUrl,
+      { platformName: 'Android', 'appium:automationName': this.options.automationName, 'appium:udid': serial, 'appium:noReset': true, 'appium:newCommandTimeout': 600, ...extra },
+      { newSessionTimeoutMs: 120_000 },
+      signal,
+    );
   }
 
   /** Polls for the app's result file; a stop request ends the wait at the next poll. */

@@ -47,7 +47,7 @@ describe('toMeasurements', () => {
     // I(t) = 200 + 0.1·t mA at 4000 mV: P(t) = 800 + 0.4·t mW, so E over [a, b] = 800(b − a) + 0.2(b² − a²) µJ.
     const samples = [900, 1100, 1250, 1400].map((tMs) => ({ tMs, currentMa: 200 + 0.1 * tMs, voltageMv: 4000 }));
     const energy = (a: number, b: number) => (800 * (b - a) + 0.2 * (b * b - a * a)) / 1000;
-    const { rows, note } = toMeasurements(result(), { samples });
+    const { rows, note } = toMeasurements(result().phases, { samples });
     expect(note).toEqual({ method: 'battery_current_sampling', samples: 4, samplingHz: 6, estimate: false });
     expect(rows.map((r) => [r.phase, r.durationMs, r.energyMethod])).toEqual([
       ['model_load', 300, 'battery_current_sampling'],
@@ -70,7 +70,7 @@ describe('toMeasurements', () => {
       ],
     });
     const samples = [0, 300].map((tMs) => ({ tMs, currentMa: 100, voltageMv: 4000 }));
-    expect(toMeasurements(cloud, { samples }).rows.map((r) => [r.phase, r.energyMj])).toEqual([
+    expect(toMeasurements(cloud.phases, { samples }).rows.map((r) => [r.phase, r.energyMj])).toEqual([
       ['server', 40],
       ['server_inference', null],
       ['total', 40],
@@ -78,7 +78,7 @@ describe('toMeasurements', () => {
   });
 
   it('stores no energy without a trace, and says why', () => {
-    const { rows, note } = toMeasurements(result(), { reason: 'the phone was charging' });
+    const { rows, note } = toMeasurements(result().phases, { reason: 'the phone was charging' });
     expect(rows.every((r) => r.energyMj === null && r.energyMethod === 'none')).toBe(true);
     expect(note).toEqual({ method: 'none', reason: 'the phone was charging' });
   });

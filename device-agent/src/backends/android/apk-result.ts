@@ -73,27 +73,30 @@ export type EnergyNote =
   | { method: 'battery_current_sampling'; samples: number; samplingHz: number; estimate: false }
   | { method: 'none'; reason: string };
 
+/** A measured phase with when it ran, on the clock of the battery samples. */
+export type PhaseSpan = ApkResult['phases'][number];
+
 /**
- * The result's phases as measurement rows. With a battery trace, each phase's energy is the
- * integral of the battery's power over it; the server's sub-phases carry none (the phone's
- * energy while it waits is in `server`). Without one, no row carries energy, and `note` says why.
+ * Phases as measurement rows. With a battery trace, each phase's energy is the integral of the
+ * battery's power over it; the server's sub-phases carry none (the phone's energy while it
+ * waits is in `server`). Without one, no row carries energy, and `note` says why.
  */
-export function toMeasurements(result: ApkResult, trace: { samples: readonly PowerSample[] } | { reason: string }): { rows: Measurement[]; note: EnergyNote } {
+export function toMeasurements(phases: readonly PhaseSpan[], trace: { samples: readonly PowerSample[] } | { reason: string }): { rows: Measurement[]; note: EnergyNote } {
   if ('reason' in trace) {
     return {
-      rows: result.phases.map((p) => row(p, null, 'none')),
+      rows: phases.map((p) => row(p, null, 'none')),
       note: { method: 'none', reason: trace.reason },
     };
   }
-  const charged = result.phases.filter((p) => !p.phase.startsWith('server_'));
+  const charged = phases.filter((p) => !p.phase.startsWith('server_'));
   const energies = integrateEnergy(trace.samples, charged);
   const byPhase = new Map(charged.map((p, i) => [p, energies[i]?.energyMj ?? null]));
   return {
-    rows: result.phases.map((p) => row(p, byPhase.get(p) ?? null, 'battery_current_sampling')),
+    rows: phases.map((p) => row(p, byPhase.get(p) ?? null, 'battery_current_sampling')),
     note: { method: 'battery_current_sampling', samples: trace.samples.length, samplingHz: samplingRateHz(trace.samples), estimate: false },
   };
 }
 
-function row(p: ApkResult['phases'][number], energyMj: number | null, energyMethod: Measurement['energyMethod']): Measurement {
+function row(p: PhaseSpan, energyMj: number | null, energyMethod: Measurement['energyMethod']): Measurement {
   return { iteration: p.iteration, warmup: p.warmup, phase: p.phase, durationMs: p.endMs - p.startMs, energyMj, energyMethod };
 }

@@ -2,9 +2,22 @@ import type { Adb } from './adb';
 import { readBatteryCurrent, type CurrentSign, type CurrentUnit } from './adb-output/power-supply';
 import type { PowerSample } from './energy';
 
-const FILES = ['/proc/uptime', '/sys/class/power_supply/battery/current_now', '/sys/class/power_supply/battery/voltage_now'];
+const BATTERY = ['/sys/class/power_supply/battery/current_now', '/sys/class/power_supply/battery/voltage_now'];
+
+/**
+ * The clock a sample is stamped with, read in the same command as the battery files: the boot
+ * clock (`/proc/uptime`, that of `SystemClock.elapsedRealtime()`, 10 ms steps) or the wall
+ * clock (`date +%s%N`, that of a web page's `performance.timeOrigin`).
+ */
+export type SampleClock = 'boot' | 'wall';
+
+const COMMANDS: Record<SampleClock, readonly string[]> = {
+  boot: ['cat', '/proc/uptime', ...BATTERY],
+  wall: ['date', '+%s%N', ';', 'cat', ...BATTERY],
+};
 
 export interface SamplerOptions {
+  clock: SampleClock;
   intervalMs: number;
   currentUnit: CurrentUnit;
   /** `infer` reads it off the first sample, which must be taken on battery. */
@@ -13,8 +26,7 @@ export interface SamplerOptions {
 
 /**
  * Reads the battery's current and voltage over adb at a fixed interval while a run goes, each
- * sample stamped with the phone's boot-time clock (`/proc/uptime`, the clock of
- * `SystemClock.elapsedRealtime()`), read in the same command as the battery files.
+ * sample stamped with the phone's own clock (see SampleClock).
  */
 export class BatterySampler {
   private readonly samples: PowerSample[] = [];
@@ -73,18 +85,20 @@ export class BatterySampler {
   }
 
   private async sample(): Promise<PowerSample> {
-    return this.parse(await this.adb.shell(this.serial, ['cat', ...FILES]));
+    return this.parse(await this.adb.shell(this.serial, COMMANDS[this.options.clock]));
   }
 
   private parse(output: string): PowerSample {
-    const [uptime, currentNow, voltageNow] = output.trim().split(/\r?\n/);
-    const seconds = Number(uptime?.trim().split(/\s+/)[0]);
-    if (!Number.isFinite(seconds) || currentNow === undefined || voltageNow === undefined) {
-      throw new Error(`battery sample: expected uptime, current_now and voltage_now, got "${output.trim().slice(0, 120)}"`);
+    const [time, currentNow, voltageNow] = output.trim().split(/\r?\n/);
+    const stamp = Number(time?.trim().split(/\s+/)[0]);
+    if (!Number.isFinite(stamp) || currentNow === undefined || voltageNow === undefined) {
+      throw new Error(`battery sample: expected the time, current_now and voltage_now, got "${output.trim().slice(0, 120)}"`);
     }
+    // Uptime in seconds, or epoch time in ns (beyond 2^53: a few hundred ns are lost, no matter).
+    const tMs = this.options.clock === 'boot' ? stamp * 1000 : stamp / 1e6;
     const reading = readBatteryCurrent({ currentNow, voltageNow }, { currentUnit: this.options.currentUnit, sign: this.sign, discharging: true });
     // The convention found on the first sample holds for the rest of the run.
     this.sign = reading.sign;
-    return { tMs: seconds * 1000, currentMa: reading.currentMa, voltageMv: reading.voltageMv };
+    return { tMs, currentMa: reading.currentMa, voltageMv: reading.voltageMv };
   }
 }

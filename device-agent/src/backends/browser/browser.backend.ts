@@ -5,12 +5,12 @@ import type { DeviceHealth, DeviceRegistration, Measurement, RunDetails } from '
 import pino from 'pino';
 import { benchQuery, isHttpUrl, type BenchParams } from '@farm/contracts';
 import type { Logger } from '../../logger';
-import { RunError, sleep, type DeviceBackend, type RunContext } from '../backend';
+import { RunError, type DeviceBackend, type RunContext } from '../backend';
+import { awaitBenchWeb, BenchWebHost, DEFAULT_POLLING, readBenchWeb } from '../bench-web-page';
 import { AppiumServer, appiumInstall, freePort } from './appium-server';
-import { startBenchWebProcess, type BenchWebProcess } from './bench-web-process';
 import { binaryVersion, hostFacts, type HostFacts } from './host-info';
 import { killProcessesWithArg } from './processes';
-import { BenchStateSchema, checkBenchResult, type CheckedBenchResult } from './results';
+import type { CheckedBenchResult } from './results';
 import { newSession, WebDriverError, type WebDriverSession } from './webdriver';
 
 /** The flags a headless Chromium needs on an agent host (no GPU, no sandbox as root, no chatter). */
@@ -87,7 +87,7 @@ export class BrowserBackend implements DeviceBackend {
   private readonly appium: AppiumServer | null;
   private readonly serials: string[];
   private readonly busy = new Set<string>();
-  private benchWeb: Promise<BenchWebProcess> | null = null;
+  private readonly benchWeb: BenchWebHost;
   private host: Promise<HostFacts> | null = null;
   private versions: Promise<Versions> | null = null;
   private versionsNow: Versions | null = null;
@@ -103,6 +103,7 @@ export class BrowserBackend implements DeviceBackend {
     this.log = options.log ?? pino({ level: 'silent' });
     this.appium = options.appiumUrl ? null : new AppiumServer({ log: this.log });
     this.serials = Array.from({ length: options.slots }, (_, i) => `${options.agentName}-chromium-${i + 1}`);
+    this.benchWeb = new BenchWebHost({ ...(options.benchWebUrl && { url: options.benchWebUrl }), ...(options.modelsCacheDir && { modelsCacheDir: options.modelsCacheDir }), log: this.log });
   }
 
   /** The supervised Appium server (its URL, pid and restarts); null when given one. */
@@ -156,8 +157,8 @@ export class BrowserBackend implements DeviceBackend {
     const problems = await this.preflight();
     if (problems.length > 0) throw new Error(`browser backend: ${problems.join('; ')}`);
     this.host ??= hostFacts();
-    const [host, versions, benchWeb] = await Promise.all([this.host, this.browserVersions(), this.ensureBenchWeb(), this.appiumUrl()]);
-    const server = await this.benchWeb;
+    const [host, versions, benchWeb] = await Promise.all([this.host, this.browserVersions(), this.benchWeb.url(), this.appiumUrl()]);
+    const server = await this.benchWeb.started();
     return this.serials.map(
       (serial): DeviceRegistration => ({
         serial,
@@ -208,7 +209,7 @@ export class BrowserBackend implements DeviceBackend {
         this.appiumUrl().catch((err: unknown) => {
           throw new RunError('driver', `Appium could not start: ${message(err)}`);
         }),
-        this.ensureBenchWeb().catch((err: unknown) => {
+        this.benchWeb.url().catch((err: unknown) => {
           throw new RunError('infrastructure', `bench-web could not start: ${message(err)}`);
         }),
       ]);
@@ -252,8 +253,7 @@ export class BrowserBackend implements DeviceBackend {
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all(this.cleanups.values());
-    const web = await this.benchWeb?.catch(() => null);
-    await Promise.all([this.appium?.stop(), web?.stop()]);
+    await Promise.all([this.appium?.stop(), this.benchWeb.stop()]);
   }
 
   /** One session: open the page with the run's parameters, wait for it, read its result. */
@@ -289,16 +289,14 @@ export class BrowserBackend implements DeviceBackend {
       context.checkpoint();
       const t1 = performance.now();
       await session.navigate(pageUrl, signal);
-      const state = await this.poll(session, context, performance.now());
+      const state = await awaitBenchWeb(session, context, performance.now(), {
+        pollMs: this.options.pollMs ?? DEFAULT_POLLING.pollMs,
+        loadTimeoutMs: this.options.pageLoadTimeoutMs ?? DEFAULT_POLLING.loadTimeoutMs,
+        stallTimeoutMs: this.options.stallTimeoutMs ?? DEFAULT_POLLING.stallTimeoutMs,
+      });
       const pageReadyMs = state.readyAt - t1;
       const benchmarkMs = performance.now() - state.readyAt;
-      const raw = await session.execute('return window.benchWeb.results();', signal);
-      let checked: { result: CheckedBenchResult; rows: Measurement[] };
-      try {
-        checked = checkBenchResult(raw, assignment);
-      } catch (err) {
-        throw new RunError('benchmark', `bench-web: ${message(err)}`);
-      }
+      const checked = await readBenchWeb(session, assignment, signal);
       return { ...checked, timings: { sessionMs, pageReadyMs, benchmarkMs } };
     } finally {
       const cleanUp = (async () => {
@@ -322,57 +320,6 @@ export class BrowserBackend implements DeviceBackend {
   }
 
   /** Reads the page's state until it is done; checkpoints between reads, so a stop lands there. */
-  private async poll(session: WebDriverSession, context: RunContext, openedAt: number): Promise<{ readyAt: number }> {
-    const pollMs = this.options.pollMs ?? 500;
-    const loadTimeout = this.options.pageLoadTimeoutMs ?? 60_000;
-    const stallTimeout = this.options.stallTimeoutMs ?? 300_000;
-    let readyAt: number | null = null;
-    let running = false;
-    let lastIteration = -1;
-    let lastProgressAt = openedAt;
-    for (;;) {
-      context.checkpoint();
-      const raw = await session.execute('return window.benchWeb ? window.benchWeb.state() : null;', context.signal);
-      const now = performance.now();
-      if (raw === null) {
-        if (now - openedAt > loadTimeout) throw new RunError('driver', `bench-web did not load in ${loadTimeout} ms (no window.benchWeb)`);
-      } else {
-        const parsed = BenchStateSchema.safeParse(raw);
-        if (!parsed.success) throw new RunError('benchmark', `bench-web's state() does not match the contract: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-        const state = parsed.data;
-        readyAt ??= now;
-        if (state.status !== 'idle' && !running) {
-          running = true;
-          context.status('running');
-        }
-        if (state.status === 'error') throw new RunError('benchmark', `bench-web: ${state.error ?? 'failed without a message'}`);
-        if (state.status === 'done') return { readyAt };
-        if (state.progress.iteration !== lastIteration) {
-          lastIteration = state.progress.iteration;
-          lastProgressAt = now;
-        } else if (now - lastProgressAt > stallTimeout) {
-          throw new RunError('timeout', `bench-web made no progress for ${Math.round(stallTimeout / 1000)} s (status ${state.status}, iteration ${state.progress.iteration} of ${state.progress.of})`);
-        }
-      }
-      await sleep(pollMs, context.signal);
-    }
-  }
-
-  private ensureBenchWeb(): Promise<string> {
-    if (this.options.benchWebUrl) {
-      const base = this.options.benchWebUrl;
-      return Promise.resolve(base.endsWith('/') ? base : `${base}/`);
-    }
-    this.benchWeb ??= startBenchWebProcess(this.options.modelsCacheDir ? { modelsCacheDir: this.options.modelsCacheDir } : {}).then((web) => {
-      this.log.info({ url: web.url, version: web.version }, 'bench-web started');
-      return web;
-    });
-    this.benchWeb.catch(() => {
-      this.benchWeb = null;
-    });
-    return this.benchWeb.then((w) => w.url);
-  }
-
   /** Versions of the configured binaries; a failure is not cached, so a fixed host recovers. */
   private browserVersions(): Promise<Versions> {
     this.versions ??= Promise.all([binaryVersion(this.options.chromiumPath), binaryVersion(this.options.chromedriverPath)]).then(
