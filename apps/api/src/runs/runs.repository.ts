@@ -93,7 +93,7 @@ export class RunsRepository {
       inserted += await tx.execute(
         `INSERT INTO measurements (run_id, attempt, iteration, warmup, phase, duration_ms, energy_mj, energy_method)
          SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[], $4::bool[], $5::"Phase"[], $6::float8[], $7::float8[], $8::"EnergyMethod"[])
-         ON CONFLICT (run_id, attempt, iteration, phase) DO NOTHING`,
+         ON CONFLICT (run_id, attempt, phase, iteration) DO NOTHING`,
         [
           chunk.map((r) => r.runId),
           chunk.map((r) => r.attempt),
