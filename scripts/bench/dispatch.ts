@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { cpus } from 'node:os';
 import { DEFAULT_REDIS_URL, deviceQueueName } from '@farm/contracts';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { FarmApi } from '../lib/api';
+import { cpuSpent, cpuTimes } from '../lib/cpu';
 import { PreflightError, startStack } from '../lib/stack';
 import { quantile } from '../lib/stats';
 import { formatTable } from '../lib/table';
@@ -23,7 +25,11 @@ interface Figures {
   perSecond: number;
   p50: number;
   p99: number;
+  /** CPU ms each process (or kind of process) spent on the round, where /proc tells. */
+  cpu: Map<string, number>;
 }
+
+const SERVERS = ['postgres', 'redis-server'];
 
 /** Each path runs one unmeasured round first, so both are measured with their code paths warm. */
 const ROUNDS = ['warm-up', 'measured'] as const;
@@ -50,6 +56,7 @@ async function rawBullmq(redisUrl: string): Promise<Figures> {
   let figures: Figures | undefined;
   for (let i = 0; i < ROUNDS.length; i++) {
     const all = new Promise<void>((resolve) => (round = { latencies: [], done: resolve }));
+    const cpuBefore = cpuTimes();
     const started = performance.now();
     await Promise.all(
       queues.map((queue) =>
@@ -58,7 +65,8 @@ async function rawBullmq(redisUrl: string): Promise<Figures> {
     );
     await all;
     const seconds = (performance.now() - started) / 1000;
-    figures = { seconds, perSecond: RUNS / seconds, p50: quantile(round.latencies, 0.5), p99: quantile(round.latencies, 0.99) };
+    const cpu = cpuSpent(cpuBefore, cpuTimes(), new Map([[process.pid, 'bench']]), SERVERS);
+    figures = { seconds, perSecond: RUNS / seconds, p50: quantile(round.latencies, 0.5), p99: quantile(round.latencies, 0.99), cpu };
   }
   await Promise.all(workers.map((w) => w.close()));
   await Promise.all(queues.map((q) => q.obliterate({ force: true }).then(() => q.close())));
@@ -89,7 +97,8 @@ async function waitForWorkers(api: FarmApi, redisUrl: string, prefix: string): P
   }
 }
 
-async function farmRound(api: FarmApi, db: Client, round: string): Promise<Figures> {
+async function farmRound(api: FarmApi, db: Client, round: string, processes: ReadonlyMap<number, string>): Promise<Figures> {
+  const cpuBefore = cpuTimes();
   const started = performance.now();
   // Submitted side by side, as several users or a schedule would.
   const jobs = await Promise.all(
@@ -110,6 +119,7 @@ async function farmRound(api: FarmApi, db: Client, round: string): Promise<Figur
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   const seconds = (performance.now() - started) / 1000;
+  const cpu = cpuSpent(cpuBefore, cpuTimes(), processes, SERVERS);
   const { rows } = await db.query<{ ms: number; passed: number }>(
     `SELECT extract(epoch FROM (r.started_at - j.created_at)) * 1000 AS ms, (r.result = 'passed')::int AS passed
        FROM runs r JOIN jobs j ON j.id = r.job_id WHERE j.id = ANY($1)`,
@@ -118,7 +128,7 @@ async function farmRound(api: FarmApi, db: Client, round: string): Promise<Figur
   const passed = rows.reduce((s, r) => s + r.passed, 0);
   if (passed !== RUNS) throw new Error(`only ${passed} of ${RUNS} runs passed`);
   const latencies = rows.map((r) => Number(r.ms));
-  return { seconds, perSecond: RUNS / seconds, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) };
+  return { seconds, perSecond: RUNS / seconds, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), cpu };
 }
 
 async function farm(redisUrl: string): Promise<Figures> {
@@ -134,7 +144,11 @@ async function farm(redisUrl: string): Promise<Figures> {
     const api = new FarmApi(stack.apiUrl);
     await waitForWorkers(api, redisUrl, prefix);
     let figures: Figures | undefined;
-    for (const round of ROUNDS) figures = await farmRound(api, db, round);
+    const processes = new Map<number, string>([[process.pid, 'bench']]);
+    if (stack.api.child.pid) processes.set(stack.api.child.pid, 'api');
+    const agentPid = stack.agents[0]?.child.pid;
+    if (agentPid) processes.set(agentPid, 'agent');
+    for (const round of ROUNDS) figures = await farmRound(api, db, round, processes);
     if (!figures) throw new Error('no round ran');
     return figures;
   } finally {
@@ -157,6 +171,13 @@ async function main(): Promise<void> {
       ],
     ),
   );
+  if (raw.cpu.size > 0) {
+    // Where the time goes on this host: every process of both paths shares its cores.
+    const columns = ['bench', 'api', 'agent', 'postgres', 'redis-server'];
+    const line = (name: string, f: Figures) => [name, ...columns.map((c) => String(f.cpu.get(c) ?? 0)), String([...f.cpu.values()].reduce((a, b) => a + b, 0))];
+    console.log(`\nCPU ms spent on the measured round (${cpus().length} cores)\n`);
+    console.log(formatTable(['path', ...columns, 'total'], [line('raw BullMQ', raw), line('farm', ours)]));
+  }
   console.log(`\ndispatch_ratio=${(ours.perSecond / raw.perSecond).toFixed(3)}`);
 }
 
