@@ -1,9 +1,11 @@
 // @ts-check
 'use strict';
 // An Appium 3 driver that answers, for the fake phones of tools/fake-android, the few commands
-// the farm's android backend sends to UiAutomator2, with UiAutomator2's errors. See README.md.
-const { BaseDriver } = require('appium/driver');
+// the farm's android backend sends to UiAutomator2, with UiAutomator2's errors; a session with
+// `browserName: 'Chrome'` drives a real headless Chromium on this host instead. See README.md.
+const { BaseDriver, getResponseForW3CError } = require('appium/driver');
 const fs = require('node:fs');
+const { ChromeSession } = require('./chrome.js');
 const phones = require('../../fake-android/phone.js');
 const app = require('../../fake-android/app.js');
 
@@ -25,6 +27,16 @@ function adbRefusal(udid, phone) {
   return null;
 }
 
+/**
+ * What a Chrome session answers itself rather than pass to chromedriver: Appium's own device
+ * commands, as UiAutomator2 keeps them from its chromedriver.
+ * @type {import('@appium/types').RouteMatcher[]}
+ */
+const CHROME_NO_PROXY = [
+  ['GET', /^\/session\/[^/]+\/appium/],
+  ['POST', /^\/session\/[^/]+\/appium/],
+];
+
 /** @extends {BaseDriver<any>} */
 class FarmTestDriver extends BaseDriver {
   static newMethodMap = /** @type {const} */ ({
@@ -45,9 +57,12 @@ class FarmTestDriver extends BaseDriver {
   /** @param {any} [opts] @param {boolean} [shouldValidateCaps] */
   constructor(opts, shouldValidateCaps) {
     super(opts, shouldValidateCaps);
-    this.desiredCapConstraints = { udid: { presence: true, isString: true } };
+    // UiAutomator2 takes chromedriverExecutable (and goog:chromeOptions) for Chrome; Chrome here is this host's.
+    this.desiredCapConstraints = { udid: { presence: true, isString: true }, chromedriverExecutable: { isString: true } };
     /** @type {string} */
     this.udid = '';
+    /** The session's Chrome, when it asked for `browserName: 'Chrome'`. @type {ChromeSession | null} */
+    this.chrome = null;
   }
 
   /** @override @param {any} w3cCaps1 @param {any} [w3cCaps2] @param {any} [w3cCaps3] @param {any} [driverData] */
@@ -61,7 +76,68 @@ class FarmTestDriver extends BaseDriver {
       throw new Error(online.length === 0 ? 'Could not find a connected Android device in 20000ms.' : `Device ${udid} was not in the list of connected devices`);
     }
     this.udid = udid;
-    return created;
+    const browserName = String(this.opts.browserName ?? '');
+    if (browserName === '') return created;
+    if (browserName.toLowerCase() !== 'chrome') {
+      await super.deleteSession();
+      throw new Error(`FarmTest drives the benchmark app or Chrome, not browserName "${browserName}"`);
+    }
+    this.chrome = new ChromeSession(this.log);
+    try {
+      // Chromium's capabilities (its version, chrome.userDataDir...) under the session's own.
+      /** @type {typeof created} */
+      const withChrome = [created[0], { ...(await this.chrome.start()), ...created[1] }];
+      return withChrome;
+    } catch (error) {
+      this.chrome = null;
+      await super.deleteSession();
+      throw error;
+    }
+  }
+
+  /** @override @param {string} [sessionId] */
+  async deleteSession(sessionId) {
+    try {
+      await super.deleteSession(sessionId);
+    } finally {
+      const chrome = this.chrome;
+      this.chrome = null;
+      await chrome?.quit();
+    }
+  }
+
+  /** @override */
+  proxyActive() {
+    return this.chrome !== null;
+  }
+
+  /** @override */
+  canProxy() {
+    return this.chrome !== null;
+  }
+
+  /** @override */
+  getProxyAvoidList() {
+    return CHROME_NO_PROXY;
+  }
+
+  /**
+   * Passes a W3C command of a Chrome session on to its chromedriver, while adb still has the
+   * phone; once it has lost it, fails as the native commands do. Appium leaves the answer to a
+   * proxied command to the driver, so the error is written here.
+   * @param {import('express').Request} req @param {import('express').Response} res
+   */
+  async proxyReqRes(req, res) {
+    const proxy = this.chrome?.proxy;
+    try {
+      if (!proxy) throw new Error('this session has no Chrome');
+      this.phone(`forward tcp:${proxy.port} localabstract:chrome_devtools_remote`);
+    } catch (error) {
+      const [status, body] = getResponseForW3CError(error);
+      res.status(status).json(body);
+      return;
+    }
+    await proxy.proxyReqRes(req, res);
   }
 
   /**
