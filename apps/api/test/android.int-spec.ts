@@ -160,3 +160,59 @@ describe('the android backend through Appium with the FarmTest driver', () => {
     expect((await devices()).get(serials.discharging)?.state).toBe('available');
   });
 });
+
+describe('the android backend running bench-web in Chrome on the phone', () => {
+  let farm: TestFarm;
+  let dir: string;
+  const serial = 'FAKE0101';
+  // A constant draw: every phase's energy is power × duration, whatever its place on the clock.
+  const FLAT = { currentUa: { a: 420_000, b: 0 }, voltageUv: 3_850_000, levelPct: 80, temperatureTenthsC: 300 };
+  const powerMw = (FLAT.currentUa.a / 1000) * (FLAT.voltageUv / 1000) / 1000;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'fake-android-'));
+    createFakePhone(serial, { dir, memTotalKb: 7_900_000, battery: { ...FLAT, charging: false }, network: { defaultNetwork: 'wifi' } });
+    farm = await startTestFarm([], {}, { inferenceServer: true });
+    farm.stack.startAgent(
+      farm.agentEnv('android-chrome', {
+        BACKENDS: 'android',
+        ADB_PATH: path.join(ROOT, 'tools/fake-android/adb'),
+        FARM_FAKE_ANDROID_DIR: dir,
+        ANDROID_AUTOMATION_NAME: 'FarmTest',
+        ANDROID_TAGS: farm.tag,
+        ANDROID_SAMPLE_MS: '50',
+      }),
+    );
+    await until(async () => {
+      const list = await farm.api.request<DeviceView[]>('GET', `/api/devices?backend=android&tag=${farm.tag}&state=available`);
+      return list.body.length === 1;
+    }, 60_000, 'the android agent');
+  }, 90_000);
+  afterAll(async () => {
+    await farm.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs the real page on the phone through adb reverse, with each phase charged power × duration', async () => {
+    const job = await farm.api.submit({ name: 'android-chrome', models: ['mobilenet_v2'], scenarios: ['on_device', 'cloud'], devices: { tags: [farm.tag] }, iterations: 2 });
+    const done = await farm.api.waitForJob(job.id, { timeoutMs: 120_000 });
+    expect(done.runs?.map((r) => [r.result, r.errorMessage])).toEqual([
+      ['passed', null],
+      ['passed', null],
+    ]);
+    for (const run of done.runs ?? []) {
+      expect(run.details).toMatchObject({ runner: 'chrome', network: 'wifi', energy: { method: 'battery_current_sampling' }, runtime: { tfjsBackend: run.scenario === 'on_device' ? 'wasm' : 'none' } });
+      const rows = (await farm.api.request<Page<MeasurementView>>('GET', `/api/jobs/${done.id}/measurements?runId=${run.id}&limit=10000`)).body.items;
+      expect(rows.length).toBe(run.scenario === 'on_device' ? 1 + 2 * 4 : 2 * 8);
+      for (const row of rows) {
+        if (row.phase.startsWith('server_')) expect(row.energyMj).toBeNull();
+        else expect(row.energyMj).toBeCloseTo(powerMw * row.durationMs / 1000, 6);
+      }
+    }
+    // The phone reached bench-web, the inference server and the API on this host's loopback.
+    const phone = JSON.parse(readFileSync(path.join(phoneDir(serial, dir), 'phone.json'), 'utf8')) as { reversePorts: number[] };
+    const ports = [farm.stack.apiUrl, farm.stack.inferenceUrl ?? ''].map((u) => Number(new URL(u).port));
+    expect(phone.reversePorts).toEqual(expect.arrayContaining(ports));
+    expect(phone.reversePorts.length).toBe(3);
+  });
+});
