@@ -20,8 +20,8 @@ function hashSeed(seed: string): number {
 
 /**
  * Mulberry32 (Tommy Ettinger, public domain): a 32-bit Weyl sequence (state += 0x6D2B79F5)
- * passed through a multiply-xorshift mix. Period 2³²; passes gjrand and PractRand to a few GB,
- * far more than a bootstrap draws. Not for cryptography.
+ * passed through a multiply-xorshift mix. Period 2³², well beyond the n × resamples draws of a
+ * bootstrap (2000 resamples of 10,000 values use 0.5% of it). Not for cryptography.
  *
  * Seeding is deterministic: the same seed gives the same stream on every platform, which is
  * what makes bootstrap intervals reproducible. Throws on a seed that is neither a finite number
