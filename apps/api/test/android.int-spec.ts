@@ -151,8 +151,12 @@ describe('the android backend through Appium with the FarmTest driver', () => {
     await until(async () => (await farm.api.job(job.id)).progress.running === 1, 30_000, 'the run under way');
     unplugFakePhone(serials.discharging, dir);
     await until(async () => (await devices()).get(serials.discharging)?.state === 'offline', 15_000, 'the phone offline');
-    const waiting = await farm.api.job(job.id);
-    expect(waiting.runs?.[0]).toMatchObject({ status: 'queued', attempt: 2, errorKind: 'device_lost' });
+    // The device goes offline first, then its attempt ends: wait for the run to be queued again.
+    const waiting = await until(async () => {
+      const run = (await farm.api.job(job.id)).runs?.[0];
+      return run?.status === 'queued' && run;
+    }, 15_000, 'the run queued again');
+    expect(waiting).toMatchObject({ status: 'queued', attempt: 2, errorKind: 'device_lost' });
 
     updateFakePhone(serials.discharging, (phone) => void (phone.adbState = 'device'), dir);
     const done = await farm.api.waitForJob(job.id, { timeoutMs: 60_000 });
@@ -171,7 +175,8 @@ describe('the android backend running bench-web in Chrome on the phone', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'fake-android-'));
-    createFakePhone(serial, { dir, memTotalKb: 7_900_000, battery: { ...FLAT, charging: false }, network: { defaultNetwork: 'wifi' } });
+    // Locked, as a phone left on a rack is: the run unlocks it.
+    createFakePhone(serial, { dir, memTotalKb: 7_900_000, battery: { ...FLAT, charging: false }, network: { defaultNetwork: 'wifi' }, screen: { locked: true } });
     farm = await startTestFarm([], {}, { inferenceServer: true });
     farm.stack.startAgent(
       farm.agentEnv('android-chrome', {
@@ -210,7 +215,8 @@ describe('the android backend running bench-web in Chrome on the phone', () => {
       }
     }
     // The phone reached bench-web, the inference server and the API on this host's loopback.
-    const phone = JSON.parse(readFileSync(path.join(phoneDir(serial, dir), 'phone.json'), 'utf8')) as { reversePorts: number[] };
+    const phone = JSON.parse(readFileSync(path.join(phoneDir(serial, dir), 'phone.json'), 'utf8')) as { reversePorts: number[]; screen: { locked: boolean } };
+    expect(phone.screen.locked).toBe(false);
     const ports = [farm.stack.apiUrl, farm.stack.inferenceUrl ?? ''].map((u) => Number(new URL(u).port));
     expect(phone.reversePorts).toEqual(expect.arrayContaining(ports));
     expect(phone.reversePorts.length).toBe(3);

@@ -234,7 +234,6 @@ export class AndroidBackend implements DeviceBackend {
     const { assignment, signal } = context;
     const session = await this.openSession(serial, {}, signal);
     try {
-      if ((await session.post('/appium/device/is_locked', {}, signal)) === true) await session.post('/appium/device/unlock', {}, signal);
       const resultFile = `${assignment.runId}.${assignment.attempt}.json`;
       const component = this.options.apkComponent ?? '';
       const [pkg] = component.split('/');
@@ -315,14 +314,22 @@ export class AndroidBackend implements DeviceBackend {
     return url;
   }
 
+  /** A session on the phone, unlocked (the last of the checks: only Appium can unlock a keyguard). */
   private async openSession(serial: string, extra: Record<string, unknown>, signal: AbortSignal): Promise<WebDriverSession> {
     const appiumUrl = this.appium ? await this.appium.ensureRunning() : (this.options.appiumUrl ?? '').replace(/\/$/, '');
-    return newSession(
+    const session = await newSession(
       appiumUrl,
       { platformName: 'Android', 'appium:automationName': this.options.automationName, 'appium:udid': serial, 'appium:noReset': true, 'appium:newCommandTimeout': 600, ...extra },
       { newSessionTimeoutMs: 120_000 },
       signal,
     );
+    try {
+      if ((await session.post('/appium/device/is_locked', {}, signal)) === true) await session.post('/appium/device/unlock', {}, signal);
+    } catch (error) {
+      await session.delete().catch(() => undefined);
+      throw error;
+    }
+    return session;
   }
 
   /** Polls for the app's result file; a stop request ends the wait at the next poll. */
