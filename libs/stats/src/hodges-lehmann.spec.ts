@@ -39,3 +39,13 @@ describe('hodgesLehmannShift', () => {
     expect(() => hodgesLehmannShift([1], [2, NaN])).toThrow(/^b\[1\]:/);
   });
 });
+
+describe('hodgesLehmannShift at scale', () => {
+  it('handles samples whose differences would not fit in memory, exactly', () => {
+    // 20,000 × 20,000 = 4·10⁸ differences. a = 0..19999, b = a + 0.5: every difference is
+    // j − i + 0.5, symmetric about 0.5, so the median is 0.5.
+    const a = Array.from({ length: 20_000 }, (_, i) => i);
+    const b = a.map((v) => v + 0.5);
+    expect(hodgesLehmannShift(a, b)).toBe(0.5);
+  });
+});
