@@ -32,8 +32,8 @@ export function hodgesLehmannShift(a: readonly number[], b: readonly number[]): 
 function countAtMost(x: Float64Array, y: Float64Array, t: number): number {
   let count = 0;
   let i = 0;
-  // For each y[j] (ascending), the x[i] with y[j] − x[i] ≤ t are those past the first that is,
-  // whose first index only moves right as y[j] grows.
+  // For each y[j] (ascending), the x[i] with y[j] − x[i] ≤ t are a suffix of x, whose start
+  // only moves right as y[j] grows.
   for (const yj of y) {
     while (i < x.length && yj - x[i] > t) i++;
     count += x.length - i;
