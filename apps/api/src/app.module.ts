@@ -2,6 +2,8 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { AgentTokenGuard } from './agents/agent-token.guard';
+import { AnalysisController } from './analysis/analysis.controller';
+import { AnalysisService } from './analysis/analysis.service';
 import { AgentsController } from './agents/agents.controller';
 import { AgentsService } from './agents/agents.service';
 import { ApiErrorFilter } from './common/errors';
@@ -26,7 +28,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [TerminusModule.forRoot({ logger: false })],
-      controllers: [JobsController, DevicesController, AgentsController, HealthController, ModelsController],
+      controllers: [JobsController, AnalysisController, DevicesController, AgentsController, HealthController, ModelsController],
       providers: [
         { provide: API_CONFIG, useValue: config },
         { provide: APP_FILTER, useClass: ApiErrorFilter },
@@ -38,6 +40,7 @@ export class AppModule {
         RunLifecycleService,
         ModelsService,
         JobsService,
+        AnalysisService,
         DevicesService,
         AgentsService,
         AgentTokenGuard,

@@ -7,7 +7,6 @@ import {
   PHASES,
   PhaseSchema,
   type JobSpec,
-  type JobSummary,
   type JobView,
   type MeasurementView,
   type Page,
@@ -72,11 +71,5 @@ export class JobsController {
     @Query(new ZodPipe(MeasurementQuerySchema)) query: z.output<typeof MeasurementQuerySchema>,
   ): Promise<Page<MeasurementView>> {
     return this.jobs.measurements(id, query);
-  }
-
-  @Get(':id/summary')
-  @ApiOperation({ summary: 'Per device model × model × scenario × phase: n, mean, median, p90, min, max, energy' })
-  summary(@Param('id', ParseUUIDPipe) id: string): Promise<JobSummary> {
-    return this.jobs.summary(id);
   }
 }

@@ -4,13 +4,11 @@ import {
   type JobProgress,
   type JobSpec,
   type JobStatus,
-  type JobSummary,
   type JobView,
   type MeasurementView,
   type Page,
   type Phase,
   type RunView,
-  type SummaryGroup,
 } from '@farm/contracts';
 import type { Job, Run } from '@farm/db';
 import { Unprocessable } from '../common/errors';
@@ -187,30 +185,6 @@ export class JobsService {
       this.prisma.$queryRawUnsafe<{ total: number }[]>(`SELECT count(*)::int AS total ${from}`, ...params),
     ]);
     return { items, total, limit: query.limit, offset: query.offset };
-  }
-
-  /**
-   * Per device model × model × scenario × phase (and backend and energy method, which are
-   * never mixed in one figure): passed runs' current attempts, warm-up iterations left out.
-   */
-  async summary(id: string): Promise<JobSummary> {
-    await this.requireJob(id);
-    const groups = await this.prisma.$queryRawUnsafe<SummaryGroup[]>(
-      `SELECT d.model AS "deviceModel", d.backend::text AS backend, r.model, r.scenario::text AS scenario,
-              m.phase::text AS phase, m.energy_method::text AS "energyMethod",
-              count(*)::int AS n, avg(m.duration_ms) AS mean,
-              percentile_cont(0.5) WITHIN GROUP (ORDER BY m.duration_ms) AS median,
-              percentile_cont(0.9) WITHIN GROUP (ORDER BY m.duration_ms) AS p90,
-              min(m.duration_ms) AS min, max(m.duration_ms) AS max, avg(m.energy_mj) AS "energyMj"
-         FROM runs r
-         JOIN devices d ON d.id = r.device_id
-         JOIN measurements m ON m.run_id = r.id AND m.attempt = r.attempt
-        WHERE r.job_id = $1::uuid AND r.result = 'passed' AND NOT m.warmup
-        GROUP BY d.model, d.backend, r.model, r.scenario, m.phase, m.energy_method
-        ORDER BY d.model, r.model, r.scenario, m.phase, d.backend, m.energy_method`,
-      id,
-    );
-    return { jobId: id, groups };
   }
 
   private async progress(jobIds: readonly string[]): Promise<Map<string, JobProgress>> {

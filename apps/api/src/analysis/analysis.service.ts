@@ -1,0 +1,237 @@
+import { Injectable, NotFoundException } from '@nestjs/common';
+import type {
+  Backend,
+  CompareResult,
+  CompareSeries,
+  CompareVerdict,
+  EnergyMethod,
+  JobSummary,
+  Phase,
+  Scenario,
+  ScenarioBreakdown,
+  SeriesPoint,
+  StudyAnswer,
+  StudyPair,
+  SummaryGroup,
+} from '@farm/contracts';
+import { hodgesLehmannShift, mannWhitneyU, median, ratioOfMediansCI } from '@farm/stats';
+import { PrismaService } from '../prisma/prisma.service';
+
+/** The phases an iteration is made of; the server's sub-phases lie inside `server`. */
+const LEAF_PHASES: Record<Scenario, readonly Phase[]> = {
+  on_device: ['preprocess', 'inference', 'postprocess'],
+  cloud: ['preprocess', 'upload', 'server', 'download'],
+};
+
+const CONFIDENCE = 0.95;
+/** z of the two-sided 95% normal interval, for the median's order-statistic ranks. */
+const Z95 = 1.959963984540054;
+
+export interface SummaryOptions {
+  includeWarmup: boolean;
+  includeErrored: boolean;
+}
+
+export interface CompareOptions {
+  alpha: number;
+  minEffectPct: number;
+  minN: number;
+}
+
+/** The rows a figure counts: current attempts, of passed runs and measured iterations unless asked. */
+const COUNTED = `r.job_id = $1::uuid AND (r.result = 'passed' OR ($2 AND r.result IS NOT NULL)) AND ($3 OR NOT m.warmup)`;
+const FROM_ROWS = `FROM runs r JOIN devices d ON d.id = r.device_id JOIN measurements m ON m.run_id = r.id AND m.attempt = r.attempt`;
+const SERIES = `d.model, d.backend, r.model, r.scenario, m.phase, m.energy_method`;
+
+interface SampleRow {
+  deviceModel: string;
+  backend: Backend;
+  model: string;
+  scenario: Scenario;
+  phase: Phase;
+  energyMethod: EnergyMethod;
+  durations: number[];
+}
+
+/**
+ * The answers a farm is run for, computed where the rows are: per-series statistics in SQL
+ * (ordered-set aggregates and window ranks over the job's rows, reached through the runs of
+ * the job and the measurements' key), and the tests that need the samples (Mann–Whitney,
+ * Hodges–Lehmann, bootstrap) on one job's iterations at a time.
+ */
+@Injectable()
+export class AnalysisService {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /**
+   * Per device model × model × scenario × phase (× backend × energy method, never mixed in one
+   * figure, and the cold model load apart): n, mean, std, quantiles (PostgreSQL's
+   * percentile_cont: type 7, as libs/stats), the median's interval, energy.
+   */
+  async summary(jobId: string, options: SummaryOptions): Promise<JobSummary> {
+    await this.requireJob(jobId);
+    const groups = await this.prisma.sql.query<SummaryGroup & { ciLower: number | null; ciUpper: number | null }>(
+      `WITH s AS (
+         SELECT d.model AS device_model, d.backend, r.model, r.scenario, m.phase, m.energy_method,
+                (m.phase = 'model_load' AND m.iteration = 0) AS cold, m.duration_ms, m.energy_mj,
+                row_number() OVER w AS rank, count(*) OVER w_all AS n
+           ${FROM_ROWS}
+          WHERE ${COUNTED}
+         WINDOW w_all AS (PARTITION BY d.model, d.backend, r.model, r.scenario, m.phase, m.energy_method, (m.phase = 'model_load' AND m.iteration = 0)),
+                w AS (w_all ORDER BY m.duration_ms)
+       )
+       SELECT device_model AS "deviceModel", backend::text AS backend, model, scenario::text AS scenario, phase::text AS phase,
+              energy_method::text AS "energyMethod", cold, count(*)::int AS n, avg(duration_ms) AS mean, stddev_samp(duration_ms) AS std,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS median,
+              percentile_cont(0.9) WITHIN GROUP (ORDER BY duration_ms) AS p90,
+              percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95,
+              percentile_cont(0.99) WITHIN GROUP (ORDER BY duration_ms) AS p99,
+              min(duration_ms) AS min, max(duration_ms) AS max, avg(energy_mj) AS "energyMj",
+              min(duration_ms) FILTER (WHERE n >= 6 AND rank = greatest(1, floor((n - $4 * sqrt(n)) / 2))) AS "ciLower",
+              min(duration_ms) FILTER (WHERE n >= 6 AND rank = least(n, ceil(1 + (n + $4 * sqrt(n)) / 2))) AS "ciUpper"
+         FROM s
+        GROUP BY device_model, backend, model, scenario, phase, energy_method, cold
+        ORDER BY device_model, model, scenario, phase, cold DESC, backend, energy_method`,
+      [jobId, options.includeErrored, options.includeWarmup, Z95],
+    );
+    return {
+      jobId,
+      ...options,
+      groups: groups.map(({ ciLower, ciUpper, ...g }) => ({
+        ...g,
+        p50: g.median,
+        medianCi: ciLower === null || ciUpper === null ? null : { lower: ciLower, upper: ciUpper, confidence: CONFIDENCE },
+      })),
+    };
+  }
+
+  /**
+   * The study's questions for each device model × CNN: each scenario's phases and their shares
+   * of an iteration, its bottleneck, the cold model load, energy per inference, and on-device
+   * against cloud as a ratio of median totals with a bootstrap interval.
+   */
+  async study(jobId: string): Promise<StudyAnswer> {
+    const summary = await this.summary(jobId, { includeWarmup: false, includeErrored: false });
+    const totals = await this.samples(jobId, ['total']);
+    const key = (g: { deviceModel: string; backend: string; model: string }) => `${g.deviceModel}\u0000${g.backend}\u0000${g.model}`;
+    const pairs = new Map<string, StudyPair>();
+    for (const g of summary.groups) {
+      if (!pairs.has(key(g))) pairs.set(key(g), { deviceModel: g.deviceModel, backend: g.backend, model: g.model, onDevice: null, cloud: null, ratio: null });
+    }
+    for (const pair of pairs.values()) {
+      const groups = summary.groups.filter((g) => key(g) === key(pair));
+      pair.onDevice = breakdown(groups, 'on_device');
+      pair.cloud = breakdown(groups, 'cloud');
+      const onDevice = totals.find((t) => key(t) === key(pair) && t.scenario === 'on_device')?.durations;
+      const cloud = totals.find((t) => key(t) === key(pair) && t.scenario === 'cloud')?.durations;
+      if (onDevice && cloud && onDevice.length > 0 && cloud.length > 0 && [...onDevice, ...cloud].every((v) => v > 0)) {
+        const ci = ratioOfMediansCI(onDevice, cloud, { seed: `${jobId}/${key(pair)}`, confidence: CONFIDENCE });
+        pair.ratio = { estimate: ci.estimate, lower: ci.lower, upper: ci.upper, confidence: ci.confidence };
+      }
+    }
+    return { jobId, pairs: [...pairs.values()] };
+  }
+
+  /** Job B against job A, series by series: the shift, its size, its significance and a verdict. */
+  async compare(a: string, b: string, options: CompareOptions): Promise<CompareResult> {
+    const [left, right] = await Promise.all([this.requireJob(a).then(() => this.samples(a)), this.requireJob(b).then(() => this.samples(b))]);
+    const key = (s: SampleRow) => [s.deviceModel, s.backend, s.model, s.scenario, s.phase, s.energyMethod].join('\u0000');
+    const inA = new Map(left.map((s) => [key(s), s]));
+    const series: CompareSeries[] = [];
+    for (const sb of right) {
+      const sa = inA.get(key(sb));
+      if (!sa || sa.durations.length === 0 || sb.durations.length === 0) continue;
+      const medianA = median(sa.durations);
+      const shiftMs = hodgesLehmannShift(sa.durations, sb.durations);
+      const test = mannWhitneyU(sa.durations, sb.durations);
+      const changePct = medianA === 0 ? 0 : (100 * shiftMs) / medianA;
+      series.push({
+        deviceModel: sb.deviceModel,
+        backend: sb.backend,
+        model: sb.model,
+        scenario: sb.scenario,
+        phase: sb.phase,
+        energyMethod: sb.energyMethod,
+        a: { n: sa.durations.length, median: medianA },
+        b: { n: sb.durations.length, median: median(sb.durations) },
+        shiftMs,
+        changePct,
+        p: test.p,
+        test: test.method,
+        verdict: verdict(sa.durations.length, sb.durations.length, test.p, changePct, options),
+      });
+    }
+    return { a, b, ...options, series };
+  }
+
+  /** A series' figures job by job, newest first: the jobs of a name (a schedule's nights, say). */
+  async series(filter: { name: string; deviceModel: string; model: string; scenario: Scenario; phase: Phase; limit: number }): Promise<SeriesPoint[]> {
+    return this.prisma.sql.query<SeriesPoint>(
+      `WITH j AS (
+         SELECT id, name, created_at FROM jobs WHERE name = $1 AND finished_at IS NOT NULL ORDER BY created_at DESC LIMIT $6
+       )
+       SELECT j.id AS "jobId", j.name AS "jobName", j.created_at AS "createdAt", count(*)::int AS n,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY m.duration_ms) AS median,
+              percentile_cont(0.9) WITHIN GROUP (ORDER BY m.duration_ms) AS p90, avg(m.energy_mj) AS "energyMj"
+         FROM j JOIN runs r ON r.job_id = j.id AND r.result = 'passed' AND r.model = $3 AND r.scenario = $4::"Scenario"
+         JOIN devices d ON d.id = r.device_id AND d.model = $2
+         JOIN measurements m ON m.run_id = r.id AND m.attempt = r.attempt AND m.phase = $5::"Phase" AND NOT m.warmup
+        GROUP BY j.id, j.name, j.created_at
+        ORDER BY j.created_at DESC`,
+      [filter.name, filter.deviceModel, filter.model, filter.scenario, filter.phase, filter.limit],
+    ).then((points) => points.map((p) => ({ ...p, createdAt: new Date(p.createdAt).toISOString() })));
+  }
+
+  /** Each series' measured iterations of passed runs, as arrays built in SQL. */
+  private samples(jobId: string, phases?: readonly Phase[]): Promise<SampleRow[]> {
+    return this.prisma.sql.query<SampleRow>(
+      `SELECT d.model AS "deviceModel", d.backend::text AS backend, r.model, r.scenario::text AS scenario, m.phase::text AS phase,
+              m.energy_method::text AS "energyMethod", array_agg(m.duration_ms) AS durations
+         ${FROM_ROWS}
+        WHERE ${COUNTED} AND ($4::"Phase"[] IS NULL OR m.phase = ANY($4::"Phase"[]))
+        GROUP BY ${SERIES}`,
+      [jobId, false, false, phases ?? null],
+    );
+  }
+
+  private async requireJob(id: string): Promise<void> {
+    const found = await this.prisma.sql.query<{ id: string }>(`SELECT id FROM jobs WHERE id = $1::uuid`, [id]);
+    if (found.length === 0) throw new NotFoundException(`job ${id} does not exist`);
+  }
+}
+
+/** A scenario's breakdown from its summary groups; null when it did not run. */
+function breakdown(groups: readonly SummaryGroup[], scenario: Scenario): ScenarioBreakdown | null {
+  const of = groups.filter((g) => g.scenario === scenario);
+  const total = of.find((g) => g.phase === 'total');
+  if (!total) return null;
+  const shares = LEAF_PHASES[scenario].flatMap((phase) => {
+    const g = of.find((x) => x.phase === phase && !x.cold);
+    return g ? [{ phase, meanMs: g.mean, share: g.mean / total.mean }] : [];
+  });
+  const bottleneck = shares.reduce((best, s) => (s.meanMs > best.meanMs ? s : best), shares[0] ?? { phase: 'total', meanMs: 0, share: 0 });
+  const rest = total.mean - shares.reduce((sum, s) => sum + s.meanMs, 0);
+  const load = of.find((g) => g.phase === 'model_load' && g.cold);
+  return {
+    n: total.n,
+    medianTotalMs: total.median,
+    meanTotalMs: total.mean,
+    shares: [...shares, { phase: 'other', meanMs: rest, share: rest / total.mean }],
+    bottleneck: bottleneck.phase,
+    coldStart: load ? { modelLoadMs: load.median, iterations: load.median / total.median } : null,
+    energyPerInferenceMj: total.energyMj,
+    energyMethod: total.energyMethod,
+  };
+}
+
+/**
+ * Too few iterations: inconclusive. A shift smaller than minEffectPct of A's median: same. A
+ * larger one that the test finds significant: faster or slower. A larger one it does not:
+ * inconclusive (more iterations would tell).
+ */
+export function verdict(nA: number, nB: number, p: number, changePct: number, options: CompareOptions): CompareVerdict {
+  if (nA < options.minN || nB < options.minN) return 'inconclusive';
+  if (Math.abs(changePct) < options.minEffectPct) return 'same';
+  if (p >= options.alpha) return 'inconclusive';
+  return changePct > 0 ? 'slower' : 'faster';
+}
