@@ -12,6 +12,8 @@ import { DevicesController } from './devices/devices.controller';
 import { DevicesService } from './devices/devices.service';
 import { DispatchService } from './dispatch/dispatch.service';
 import { ReaperService } from './dispatch/reaper.service';
+import { ExportController } from './export/export.controller';
+import { ExportService } from './export/export.service';
 import { HealthController } from './health/health.controller';
 import { JobsController } from './jobs/jobs.controller';
 import { JobsService } from './jobs/jobs.service';
@@ -28,7 +30,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [TerminusModule.forRoot({ logger: false })],
-      controllers: [JobsController, AnalysisController, DevicesController, AgentsController, HealthController, ModelsController],
+      controllers: [JobsController, AnalysisController, DevicesController, AgentsController, HealthController, ModelsController, ExportController],
       providers: [
         { provide: API_CONFIG, useValue: config },
         { provide: APP_FILTER, useClass: ApiErrorFilter },
@@ -44,6 +46,7 @@ export class AppModule {
         DevicesService,
         AgentsService,
         AgentTokenGuard,
+        ExportService,
       ],
     };
   }
