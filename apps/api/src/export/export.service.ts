@@ -1,6 +1,6 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import type { Phase } from '@farm/contracts';
-import { escapeLiteral, type Pool } from 'pg';
+import { escapeLiteral } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { Readable } from 'node:stream';
 import { PrismaService } from '../prisma/prisma.service';
@@ -37,13 +37,7 @@ const COLUMNS = [
  */
 @Injectable()
 export class ExportService {
-  // PrismaService keeps its pool to itself; an export borrows a connection of that same pool,
-  // so DATABASE_POOL_SIZE stays the one bound on the API's connections.
-  private readonly pool: Pool;
-
-  constructor(prisma: PrismaService) {
-    this.pool = prisma['pool'];
-  }
+  constructor(private readonly prisma: PrismaService) {}
 
   /**
    * The rows of the runs' current attempts, as CSV with a header or as one JSON object a line.
@@ -51,7 +45,7 @@ export class ExportService {
    * pool when the stream ends, and is closed (ending the COPY) when it is destroyed early.
    */
   async measurements(jobId: string, format: ExportFormat, filter: ExportFilter): Promise<Readable> {
-    const client = await this.pool.connect();
+    const client = await this.prisma.connect();
     let stream: Readable;
     try {
       const found = await client.query('SELECT 1 FROM jobs WHERE id = $1::uuid', [jobId]);

@@ -34,6 +34,14 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
     await this.$connect();
   }
 
+  /**
+   * A connection of the shared pool for work that streams (an export's COPY); the caller
+   * releases it. DATABASE_POOL_SIZE stays the one bound on the API's connections.
+   */
+  connect(): Promise<PoolClient> {
+    return this.pool.connect();
+  }
+
   /** Runs `work` in one transaction on one connection: committed if it resolves, rolled back if it throws. */
   async transaction<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
