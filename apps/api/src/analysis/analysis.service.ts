@@ -70,38 +70,41 @@ export class AnalysisService {
    */
   async summary(jobId: string, options: SummaryOptions): Promise<JobSummary> {
     await this.requireJob(jobId);
-    const groups = await this.prisma.sql.query<SummaryGroup & { ciLower: number | null; ciUpper: number | null }>(
-      `WITH s AS (
-         SELECT d.model AS device_model, d.backend, r.model, r.scenario, m.phase, m.energy_method,
-                (m.phase = 'model_load' AND m.iteration = 0) AS cold, m.duration_ms, m.energy_mj,
-                row_number() OVER w AS rank, count(*) OVER w_all AS n
-           ${FROM_ROWS}
-          WHERE ${COUNTED}
-         WINDOW w_all AS (PARTITION BY d.model, d.backend, r.model, r.scenario, m.phase, m.energy_method, (m.phase = 'model_load' AND m.iteration = 0)),
-                w AS (w_all ORDER BY m.duration_ms)
-       )
-       SELECT device_model AS "deviceModel", backend::text AS backend, model, scenario::text AS scenario, phase::text AS phase,
-              energy_method::text AS "energyMethod", cold, count(*)::int AS n, avg(duration_ms) AS mean, stddev_samp(duration_ms) AS std,
-              percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS median,
-              percentile_cont(0.9) WITHIN GROUP (ORDER BY duration_ms) AS p90,
-              percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95,
-              percentile_cont(0.99) WITHIN GROUP (ORDER BY duration_ms) AS p99,
-              min(duration_ms) AS min, max(duration_ms) AS max, avg(energy_mj) AS "energyMj",
-              min(duration_ms) FILTER (WHERE n >= 6 AND rank = greatest(1, floor((n - $4 * sqrt(n)) / 2))) AS "ciLower",
-              min(duration_ms) FILTER (WHERE n >= 6 AND rank = least(n, ceil(1 + (n + $4 * sqrt(n)) / 2))) AS "ciUpper"
-         FROM s
-        GROUP BY device_model, backend, model, scenario, phase, energy_method, cold
-        ORDER BY device_model, model, scenario, phase, cold DESC, backend, energy_method`,
+    // One pass over the job's rows: each group sorted once for the quantiles and once into an
+    // array, whose order statistics give the median's interval.
+    const groups = await this.prisma.sql.query<Omit<SummaryGroup, 'p50' | 'median' | 'p90' | 'p95' | 'p99' | 'medianCi'> & { q: number[]; ciLower: number | null; ciUpper: number | null }>(
+      `SELECT "deviceModel", backend, model, scenario, phase, "energyMethod", cold, n, mean, std, q, min, max, "energyMj",
+              CASE WHEN n >= 6 THEN sorted[greatest(1, floor((n - $4 * sqrt(n)) / 2))::int] END AS "ciLower",
+              CASE WHEN n >= 6 THEN sorted[least(n, ceil(1 + (n + $4 * sqrt(n)) / 2))::int] END AS "ciUpper"
+         FROM (
+           SELECT d.model AS "deviceModel", d.backend::text AS backend, r.model, r.scenario::text AS scenario, m.phase::text AS phase,
+                  m.energy_method::text AS "energyMethod", (m.phase = 'model_load' AND m.iteration = 0) AS cold,
+                  count(*)::int AS n, avg(m.duration_ms) AS mean, stddev_samp(m.duration_ms) AS std,
+                  percentile_cont('{0.5,0.9,0.95,0.99}'::float8[]) WITHIN GROUP (ORDER BY m.duration_ms) AS q,
+                  min(m.duration_ms) AS min, max(m.duration_ms) AS max, avg(m.energy_mj) AS "energyMj",
+                  array_agg(m.duration_ms ORDER BY m.duration_ms) AS sorted
+             ${FROM_ROWS}
+            WHERE ${COUNTED}
+            GROUP BY ${SERIES}, cold
+         ) AS g
+        ORDER BY "deviceModel", model, scenario, phase, cold DESC, backend, "energyMethod"`,
       [jobId, options.includeErrored, options.includeWarmup, Z95],
     );
     return {
       jobId,
       ...options,
-      groups: groups.map(({ ciLower, ciUpper, ...g }) => ({
-        ...g,
-        p50: g.median,
-        medianCi: ciLower === null || ciUpper === null ? null : { lower: ciLower, upper: ciUpper, confidence: CONFIDENCE },
-      })),
+      groups: groups.map(({ q, ciLower, ciUpper, ...g }) => {
+        const [p50 = NaN, p90 = NaN, p95 = NaN, p99 = NaN] = q;
+        return {
+          ...g,
+          median: p50,
+          p50,
+          p90,
+          p95,
+          p99,
+          medianCi: ciLower === null || ciUpper === null ? null : { lower: ciLower, upper: ciUpper, confidence: CONFIDENCE },
+        };
+      }),
     };
   }
 
