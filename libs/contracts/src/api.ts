@@ -69,13 +69,17 @@ export interface MeasurementView {
   energyMethod: EnergyMethod;
 }
 
-export interface SummaryGroup {
+/** What a series of figures is: one phase of one CNN and scenario on one device model, by one backend and energy method. */
+export interface SeriesKey {
   deviceModel: string;
   backend: Backend;
   model: string;
   scenario: Scenario;
   phase: Phase;
   energyMethod: EnergyMethod;
+}
+
+export interface SummaryGroup extends SeriesKey {
   /** A run's first model load (iteration 0), kept apart from any later, warm one. */
   cold: boolean;
   n: number;
@@ -147,13 +151,7 @@ export interface StudyAnswer {
 export type CompareVerdict = 'faster' | 'slower' | 'same' | 'inconclusive';
 
 /** One series measured in both jobs, B against A. */
-export interface CompareSeries {
-  deviceModel: string;
-  backend: Backend;
-  model: string;
-  scenario: Scenario;
-  phase: Phase;
-  energyMethod: EnergyMethod;
+export interface CompareSeries extends SeriesKey {
   a: { n: number; median: number };
   b: { n: number; median: number };
   /** Hodges–Lehmann shift from A to B in ms: positive when B is slower. */

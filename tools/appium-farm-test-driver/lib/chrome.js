@@ -10,18 +10,8 @@ const os = require('node:os');
 const path = require('node:path');
 const { WebDriverProxy } = require('appium/driver');
 
-/** The flags Chromium needs on the farm's hosts (docs: ENVIRONMENT, the browser backend). */
-const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-];
+/** The flags Chromium needs on the farm's hosts: the browser backend's own list. @type {string[]} */
+const CHROMIUM_ARGS = require('../../../device-agent/src/backends/browser/chromium-args.json');
 const START_TIMEOUT_MS = 20_000;
 const QUIT_TIMEOUT_MS = 10_000;
 

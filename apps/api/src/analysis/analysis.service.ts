@@ -1,14 +1,13 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import type {
-  Backend,
   CompareResult,
   CompareSeries,
   CompareVerdict,
-  EnergyMethod,
   JobSummary,
   Phase,
   Scenario,
   ScenarioBreakdown,
+  SeriesKey,
   SeriesPoint,
   StudyAnswer,
   StudyPair,
@@ -43,13 +42,7 @@ const COUNTED = `r.job_id = $1::uuid AND (r.result = 'passed' OR ($2 AND r.resul
 const FROM_ROWS = `FROM runs r JOIN devices d ON d.id = r.device_id JOIN measurements m ON m.run_id = r.id AND m.attempt = r.attempt`;
 const SERIES = `d.model, d.backend, r.model, r.scenario, m.phase, m.energy_method`;
 
-interface SampleRow {
-  deviceModel: string;
-  backend: Backend;
-  model: string;
-  scenario: Scenario;
-  phase: Phase;
-  energyMethod: EnergyMethod;
+interface SampleRow extends SeriesKey {
   durations: number[];
 }
 
@@ -138,7 +131,7 @@ export class AnalysisService {
   /** Job B against job A, series by series: the shift, its size, its significance and a verdict. */
   async compare(a: string, b: string, options: CompareOptions): Promise<CompareResult> {
     const [left, right] = await Promise.all([this.requireJob(a).then(() => this.samples(a)), this.requireJob(b).then(() => this.samples(b))]);
-    const key = (s: SampleRow) => [s.deviceModel, s.backend, s.model, s.scenario, s.phase, s.energyMethod].join('\u0000');
+    const key = (s: SampleRow) => Object.values(seriesKeyOf(s)).join('\u0000');
     const inA = new Map(left.map((s) => [key(s), s]));
     const series: CompareSeries[] = [];
     for (const sb of right) {
@@ -149,12 +142,7 @@ export class AnalysisService {
       const test = mannWhitneyU(sa.durations, sb.durations);
       const changePct = medianA === 0 ? 0 : (100 * shiftMs) / medianA;
       series.push({
-        deviceModel: sb.deviceModel,
-        backend: sb.backend,
-        model: sb.model,
-        scenario: sb.scenario,
-        phase: sb.phase,
-        energyMethod: sb.energyMethod,
+        ...seriesKeyOf(sb),
         a: { n: sa.durations.length, median: medianA },
         b: { n: sb.durations.length, median: median(sb.durations) },
         shiftMs,
@@ -201,6 +189,10 @@ export class AnalysisService {
     const found = await this.prisma.sql.query<{ id: string }>(`SELECT id FROM jobs WHERE id = $1::uuid`, [id]);
     if (found.length === 0) throw new NotFoundException(`job ${id} does not exist`);
   }
+}
+
+function seriesKeyOf({ deviceModel, backend, model, scenario, phase, energyMethod }: SeriesKey): SeriesKey {
+  return { deviceModel, backend, model, scenario, phase, energyMethod };
 }
 
 /** A scenario's breakdown from its summary groups; null when it did not run. */

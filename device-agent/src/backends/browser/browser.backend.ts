@@ -12,19 +12,13 @@ import { binaryVersion, hostFacts, type HostFacts } from './host-info';
 import { killProcessesWithArg } from './processes';
 import type { CheckedBenchResult } from './results';
 import { newSession, WebDriverError, type WebDriverSession } from './webdriver';
+import chromiumArgs from './chromium-args.json';
 
-/** The flags a headless Chromium needs on an agent host (no GPU, no sandbox as root, no chatter). */
-export const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-] as const;
+/**
+ * The flags a headless Chromium needs on an agent host (no GPU, no sandbox as root, no chatter);
+ * a JSON file, so the test phone's Chrome (tools/appium-farm-test-driver) starts the same way.
+ */
+export const CHROMIUM_ARGS: readonly string[] = chromiumArgs;
 
 export const INSTALL_HINT = 'install chromium and chromium-driver (apt-get install -y chromium chromium-driver)';
 
