@@ -12,6 +12,8 @@ import { DevicesController } from './devices/devices.controller';
 import { DevicesService } from './devices/devices.service';
 import { DispatchService } from './dispatch/dispatch.service';
 import { ReaperService } from './dispatch/reaper.service';
+import { JobEventsController } from './events/job-events.controller';
+import { JobEventsService } from './events/job-events.service';
 import { ExportController } from './export/export.controller';
 import { ExportService } from './export/export.service';
 import { HealthController } from './health/health.controller';
@@ -30,7 +32,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [TerminusModule.forRoot({ logger: false })],
-      controllers: [JobsController, AnalysisController, DevicesController, AgentsController, HealthController, ModelsController, ExportController],
+      controllers: [JobsController, AnalysisController, DevicesController, AgentsController, HealthController, ModelsController, ExportController, JobEventsController],
       providers: [
         { provide: API_CONFIG, useValue: config },
         { provide: APP_FILTER, useClass: ApiErrorFilter },
@@ -47,6 +49,7 @@ export class AppModule {
         AgentsService,
         AgentTokenGuard,
         ExportService,
+        JobEventsService,
       ],
     };
   }

@@ -1,0 +1,44 @@
+import { Injectable } from '@nestjs/common';
+import type { JobView } from '@farm/contracts';
+import { concat, defer, exhaustMap, finalize, mergeMap, of, scan, share, takeWhile, timer, type Observable } from 'rxjs';
+import { JobsService } from '../jobs/jobs.service';
+import { jobEvents, type JobEvent } from './job-events';
+
+/** How often a watched job is read from Postgres. */
+export const JOB_EVENTS_POLL_MS = 500;
+
+/**
+ * Live events of jobs. Runs change in Postgres from several places (claims, reports, the
+ * reaper, cancels), so each watched job is read every JOB_EVENTS_POLL_MS, once for all the
+ * clients watching it, and each client is sent what changed since it last heard.
+ */
+@Injectable()
+export class JobEventsService {
+  private readonly feeds = new Map<string, Observable<JobView>>();
+
+  constructor(private readonly jobs: JobsService) {}
+
+  /** Rejects with NotFoundException for an unknown job, before anything is streamed. */
+  async watch(jobId: string): Promise<Observable<JobEvent>> {
+    const first = await this.jobs.get(jobId);
+    const views = first.finishedAt ? of(first) : concat(of(first), this.feed(jobId));
+    return views.pipe(
+      scan<JobView, { last?: JobView; events: JobEvent[] }>((state, view) => ({ last: view, events: jobEvents(state.last, view) }), { events: [] }),
+      mergeMap((state) => state.events),
+    );
+  }
+
+  private feed(jobId: string): Observable<JobView> {
+    let feed = this.feeds.get(jobId);
+    if (!feed) {
+      feed = timer(JOB_EVENTS_POLL_MS, JOB_EVENTS_POLL_MS).pipe(
+        exhaustMap(() => defer(() => this.jobs.get(jobId))),
+        takeWhile((view) => !view.finishedAt, true),
+        finalize(() => this.feeds.delete(jobId)),
+        share(),
+      );
+      this.feeds.set(jobId, feed);
+    }
+    return feed;
+  }
+}
