@@ -1,8 +1,11 @@
 import 'reflect-metadata';
-import { type INestApplication, type LogLevel } from '@nestjs/common';
+import { execFile } from 'node:child_process';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { Logger, type INestApplication, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import { json } from 'express';
+import { json, static as serveStatic, type RequestHandler } from 'express';
 import { AppModule } from './app.module';
 import type { ApiConfig } from './config/config';
 
@@ -11,6 +14,7 @@ export async function createApi(config: ApiConfig): Promise<INestApplication> {
   const app = await NestFactory.create(AppModule.forRoot(config), { logger: nestLogLevels(config.LOG_LEVEL), bodyParser: false });
   // Agents upload measurement batches of a few thousand rows at once.
   app.use(json({ limit: '8mb' }));
+  for (const handler of await dashboard()) app.use(handler);
   app.setGlobalPrefix('api');
   app.enableShutdownHooks();
   SwaggerModule.setup('api/docs', app, () => openApiDocument(app), { jsonDocumentUrl: 'api/docs/openapi.json' });
@@ -25,6 +29,37 @@ export function openApiDocument(app: INestApplication): OpenAPIObject {
     .addBearerAuth()
     .build();
   return SwaggerModule.createDocument(app, config);
+}
+
+const DASHBOARD_BUILD = path.resolve(__dirname, '..', '..', 'dashboard', 'build.ts');
+
+/**
+ * The dashboard at `/`: its build (made first when the sources changed; the script prints its
+ * folder), then index.html for any other page path, so a reload of /jobs/<id> works. Nothing
+ * under /api is ever answered here.
+ */
+async function dashboard(): Promise<RequestHandler[]> {
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, ['-r', require.resolve('@swc-node/register'), DASHBOARD_BUILD], { timeout: 300_000 });
+    const dir = stdout.trim().split('\n').pop() ?? '';
+    const outsideApi = (url: string): boolean => !/^\/api(\/|$)/.test(url);
+    const assets = serveStatic(dir, { index: false, maxAge: '1y', immutable: true });
+    return [
+      (req, res, next) => {
+        if (outsideApi(req.path)) void assets(req, res, next);
+        else next();
+      },
+      (req, res, next) => {
+        if ((req.method !== 'GET' && req.method !== 'HEAD') || !outsideApi(req.path) || !req.accepts('html')) return next();
+        res.setHeader('Cache-Control', 'no-cache');
+        res.sendFile(path.join(dir, 'index.html'));
+      },
+    ];
+  } catch (error) {
+    // The API serves its clients without the dashboard rather than not at all.
+    new Logger('Dashboard').error(`not served: its build failed: ${error instanceof Error ? error.message : String(error)}`);
+    return [];
+  }
 }
 
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];

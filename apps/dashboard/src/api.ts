@@ -1,0 +1,33 @@
+import type { ApiError } from '@farm/contracts';
+
+/** A 4xx or 5xx from the API, with its `details` naming the fields at fault. */
+export class ApiRequestError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: ApiError,
+  ) {
+    super(body.message);
+  }
+}
+
+/** Calls `/api<path>`; a JSON body is sent when given, and the JSON answer returned. */
+export async function api<T>(path: string, options: { method?: 'GET' | 'POST'; body?: unknown } = {}): Promise<T> {
+  const response = await fetch(`/api${path}`, {
+    method: options.method ?? 'GET',
+    ...(options.body !== undefined && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(options.body) }),
+  });
+  const text = await response.text();
+  const body = (text ? JSON.parse(text) : null) as unknown;
+  if (!response.ok) {
+    const error = body as Partial<ApiError> | null;
+    throw new ApiRequestError(response.status, {
+      statusCode: response.status,
+      error: error?.error ?? response.statusText,
+      message: error?.message ?? `HTTP ${response.status}`,
+      details: error?.details ?? [],
+    });
+  }
+  return body as T;
+}
+
+export const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));

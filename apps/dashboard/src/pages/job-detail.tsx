@@ -1,0 +1,83 @@
+import type { DeviceView, JobSummary, JobView, StudyAnswer } from '@farm/contracts';
+import { useEffect, useState } from 'react';
+import { api, errorText } from '../api';
+import { PhaseChart } from '../components/phase-chart';
+import { ProgressBar } from '../components/progress';
+import { RunGridTable } from '../components/run-grid';
+import { StudyTable } from '../components/study-table';
+import { useJobEvents } from '../job-events';
+import { useApi } from '../use-api';
+import { formatTime } from '../view';
+
+export function JobDetailPage({ jobId }: { jobId: string }) {
+  const job = useApi<JobView>(`/jobs/${jobId}`);
+  const devices = useApi<DeviceView[]>('/devices');
+  const { live, error: liveError } = useJobEvents(jobId);
+  const summary = useApi<JobSummary>(`/jobs/${jobId}/summary`);
+  const study = useApi<StudyAnswer>(`/jobs/${jobId}/study`);
+  const [cancelError, setCancelError] = useState<string>();
+
+  const finished = live?.finished === true;
+  // The figures are read again once the job has ended: its last runs are in them then.
+  const { reload: reloadSummary } = summary;
+  const { reload: reloadStudy } = study;
+  useEffect(() => {
+    if (!finished) return;
+    reloadSummary();
+    reloadStudy();
+  }, [finished, reloadSummary, reloadStudy]);
+
+  const cancel = async (): Promise<void> => {
+    try {
+      await api(`/jobs/${jobId}/cancel`, { method: 'POST' });
+      setCancelError(undefined);
+    } catch (failure) {
+      setCancelError(errorText(failure));
+    }
+  };
+
+  if (job.error) return <p className="error">{job.error}</p>;
+  if (!job.data) return <p>Loading…</p>;
+  const status = live?.status ?? job.data.status;
+  const progress = live?.progress ?? job.data.progress;
+  const runs = live ? [...live.runs.values()] : (job.data.runs ?? []);
+  return (
+    <>
+      <h1>{job.data.name}</h1>
+      <div className="toolbar">
+        <span>
+          Status: <strong data-testid="job-status">{status}</strong>
+        </span>
+        <span aria-live="polite" data-testid="job-progress">
+          <ProgressBar progress={progress} label="Job progress" />
+        </span>
+        <span>
+          passed {progress.passed}, failed {progress.failed}, errored {progress.errored}, cancelled {progress.cancelled}, timed out {progress.timedOut},
+          running {progress.running}, queued {progress.queued}
+        </span>
+        <button type="button" onClick={() => void cancel()} disabled={Boolean(live?.finishedAt ?? job.data.finishedAt)}>
+          Cancel job
+        </button>
+        <a href={`/api/jobs/${jobId}/measurements.csv`} download>
+          Download measurements (CSV)
+        </a>
+      </div>
+      <p>
+        Created {formatTime(job.data.createdAt)}, started {formatTime(live?.startedAt ?? job.data.startedAt)}, finished {formatTime(live?.finishedAt ?? job.data.finishedAt)}
+      </p>
+      {cancelError && <p className="error" role="alert">{cancelError}</p>}
+      {liveError && <p className="error" role="alert">{liveError}</p>}
+
+      <h2>Runs</h2>
+      <RunGridTable runs={runs} devices={devices.data ?? []} />
+
+      <h2>Median per phase</h2>
+      {summary.error && <p className="error">{summary.error}</p>}
+      {summary.data && (summary.data.groups.length > 0 ? <PhaseChart groups={summary.data.groups} /> : <p>No passed runs yet.</p>)}
+
+      <h2>On-device versus cloud</h2>
+      {study.error && <p className="error">{study.error}</p>}
+      {study.data && <StudyTable study={study.data} />}
+    </>
+  );
+}

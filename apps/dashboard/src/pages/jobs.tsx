@@ -1,0 +1,67 @@
+import { JOB_STATUSES, type JobStatus, type JobView, type Page } from '@farm/contracts';
+import { useState } from 'react';
+import { NewJobForm } from '../components/new-job-form';
+import { ProgressBar } from '../components/progress';
+import { Link, navigate } from '../router';
+import { useApi } from '../use-api';
+import { formatTime } from '../view';
+
+export function JobsPage() {
+  const [status, setStatus] = useState<JobStatus | ''>('');
+  const { data, error } = useApi<Page<JobView>>(`/jobs?limit=100${status ? `&status=${status}` : ''}`);
+  return (
+    <>
+      <h1>Jobs</h1>
+      <section aria-labelledby="new-job">
+        <h2 id="new-job">New job</h2>
+        <NewJobForm onCreated={(job) => navigate(`/jobs/${job.id}`)} />
+      </section>
+      <section aria-labelledby="job-list">
+        <h2 id="job-list">Submitted jobs</h2>
+        <div className="toolbar">
+          <label>
+            Status{' '}
+            <select value={status} onChange={(e) => setStatus(e.target.value as JobStatus | '')}>
+              <option value="">all</option>
+              {JOB_STATUSES.map((s) => (
+                <option key={s} value={s}>
+                  {s}
+                </option>
+              ))}
+            </select>
+          </label>
+          {data && <span>{data.total} jobs</span>}
+        </div>
+        {error && <p className="error">{error}</p>}
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Status</th>
+              <th scope="col">Progress</th>
+              <th scope="col">Created</th>
+              <th scope="col">Started</th>
+              <th scope="col">Finished</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data?.items.map((job) => (
+              <tr key={job.id}>
+                <td>
+                  <Link to={`/jobs/${job.id}`}>{job.name}</Link>
+                </td>
+                <td>{job.status}</td>
+                <td>
+                  <ProgressBar progress={job.progress} label={`Progress of ${job.name}`} />
+                </td>
+                <td>{formatTime(job.createdAt)}</td>
+                <td>{formatTime(job.startedAt)}</td>
+                <td>{formatTime(job.finishedAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </section>
+    </>
+  );
+}
