@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ApiError, DeviceView, JobSpecInput, JobSummary, StudyAnswer } from '@farm/contracts';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import chromiumArgs from '../../../device-agent/src/backends/browser/chromium-args.json';
 import { startTestFarm, until, type TestFarm } from '../../api/test/support';
 import { formatMs, phaseBars } from '../src/view';
 
@@ -33,10 +34,8 @@ describe('dashboard', () => {
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     farm = await startTestFarm([{ name: 'dash', env: { SIM_DEVICES: '3', SIM_TIME_SCALE: '0.5' } }]);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-    });
+    // The farm's Chromium flags; Playwright adds its own headless one.
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: chromiumArgs.filter((arg) => !arg.startsWith('--headless')) });
   });
   afterAll(async () => {
     await browser?.close();
