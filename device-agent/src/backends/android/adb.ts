@@ -19,16 +19,20 @@ export class AdbError extends Error {
   }
 }
 
-/** The adb binary, one process per command, each with a time limit. */
+/**
+ * The adb binary, one process per command, each with a time limit. `env` adds to the agent's
+ * environment (ANDROID_ADB_SERVER_PORT, say, for a second adb server on the host).
+ */
 export class Adb {
   constructor(
     private readonly path: string,
     private readonly timeoutMs: number,
+    private readonly env: NodeJS.ProcessEnv = {},
   ) {}
 
   run(args: readonly string[], signal?: AbortSignal): Promise<string> {
     return new Promise((resolve, reject) => {
-      execFile(this.path, [...args], { timeout: this.timeoutMs, maxBuffer: 16 * 1024 * 1024, ...(signal && { signal }) }, (error, stdout, stderr) => {
+      execFile(this.path, [...args], { timeout: this.timeoutMs, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, ...this.env }, ...(signal && { signal }) }, (error, stdout, stderr) => {
         if (!error) return resolve(stdout);
         if (signal?.aborted) return reject(signal.reason as Error);
         const code = typeof error.code === 'number' ? error.code : null;

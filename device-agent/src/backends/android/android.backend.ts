@@ -70,6 +70,8 @@ export class AndroidBackend implements DeviceBackend {
   private readonly appium: AppiumServer | null;
   private readonly attached = new Set<string>();
   private readonly warned = new Set<string>();
+  /** Phones adb lists as ready but that could not be described: not asked again until replugged. */
+  private readonly unreadable = new Set<string>();
   private readonly healthCache = new Map<string, { at: number; health: DeviceHealth }>();
   private watcher: NodeJS.Timeout | null = null;
 
@@ -91,10 +93,12 @@ export class AndroidBackend implements DeviceBackend {
         }
         continue;
       }
+      if (this.unreadable.has(device.serial)) continue;
       try {
         found.push(await this.describe(device.serial));
       } catch (error) {
-        this.log.warn({ serial: device.serial, error: String(error) }, 'phone skipped: cannot read what it is');
+        this.unreadable.add(device.serial);
+        this.log.warn({ serial: device.serial, error: String(error) }, 'phone skipped until it is plugged in again: cannot read what it is');
       }
     }
     this.attached.clear();
@@ -186,6 +190,7 @@ export class AndroidBackend implements DeviceBackend {
       this.log.warn({ error: String(error) }, 'adb devices failed');
       return;
     }
+    for (const serial of [...this.unreadable]) if (!now.has(serial)) this.unreadable.delete(serial);
     for (const serial of [...this.attached]) {
       if (now.has(serial)) continue;
       this.attached.delete(serial);
@@ -193,7 +198,7 @@ export class AndroidBackend implements DeviceBackend {
       this.log.warn({ serial }, 'phone disconnected');
       this.onDeviceLost?.(serial);
     }
-    if ([...now].some((serial) => !this.attached.has(serial))) this.onDevicesChanged?.();
+    if ([...now].some((serial) => !this.attached.has(serial) && !this.unreadable.has(serial))) this.onDevicesChanged?.();
   }
 
   /**
