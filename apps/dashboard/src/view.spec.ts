@@ -1,5 +1,5 @@
 import type { DeviceView, RunView, SummaryGroup } from '@farm/contracts';
-import { fieldErrors, percentDone, phaseBars, runGrid, runTone } from './view';
+import { fieldErrors, percentDone, phaseBars, runGrid, runTone, tailBars } from './view';
 
 const group = (overrides: Partial<SummaryGroup>): SummaryGroup => ({
   deviceModel: 'Pixel 7',
@@ -63,19 +63,45 @@ describe('fieldErrors', () => {
 
 describe('phaseBars', () => {
   it('stacks the medians of the phases that make up an iteration, leaving out totals, cold loads and server sub-phases', () => {
-    const sut = phaseBars([
-      group({ phase: 'model_load', cold: true, median: 900 }),
-      group({ phase: 'model_load', median: 40 }),
-      group({ phase: 'inference', median: 12.5 }),
-      group({ phase: 'total', median: 60 }),
-      group({ scenario: 'cloud', phase: 'server', median: 30 }),
-      group({ scenario: 'cloud', phase: 'server_inference', median: 20 }),
-    ]);
+    const sut = phaseBars(
+      [
+        group({ phase: 'model_load', cold: true, median: 900 }),
+        group({ phase: 'model_load', median: 40 }),
+        group({ phase: 'inference', median: 12.5 }),
+        group({ phase: 'total', median: 60 }),
+        group({ scenario: 'cloud', phase: 'server', median: 30 }),
+        group({ scenario: 'cloud', phase: 'server_inference', median: 20 }),
+      ],
+      'median',
+    );
     expect(sut.categories).toEqual(['mobilenet_v2 · on_device\nPixel 7 (simulated)', 'mobilenet_v2 · cloud\nPixel 7 (simulated)']);
     expect(sut.series).toEqual([
-      { phase: 'model_load', medians: [40, null] },
-      { phase: 'inference', medians: [12.5, null] },
-      { phase: 'server', medians: [null, 30] },
+      { name: 'model_load', values: [40, null] },
+      { name: 'inference', values: [12.5, null] },
+      { name: 'server', values: [null, 30] },
+    ]);
+  });
+
+  it('names the energy method of real devices beside their energy, and leaves out what has none', () => {
+    const sut = phaseBars(
+      [
+        group({ backend: 'android', energyMethod: 'battery_current_sampling', phase: 'inference', energyMj: 7 }),
+        group({ backend: 'browser', deviceModel: 'Chromium', energyMethod: 'none', phase: 'inference', energyMj: null }),
+      ],
+      'energyMj',
+    );
+    expect(sut).toEqual({ categories: ['mobilenet_v2 · on_device\nPixel 7 (battery_current_sampling)'], series: [{ name: 'inference', values: [7] }] });
+  });
+});
+
+describe('tailBars', () => {
+  it("sets an iteration's total quantiles side by side", () => {
+    const sut = tailBars([group({ phase: 'total', p50: 10, p90: 12, p95: 13, p99: 20 }), group({ phase: 'inference' })]);
+    expect(sut.series).toEqual([
+      { name: 'p50', values: [10] },
+      { name: 'p90', values: [12] },
+      { name: 'p95', values: [13] },
+      { name: 'p99', values: [20] },
     ]);
   });
 });

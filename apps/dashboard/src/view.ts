@@ -11,8 +11,9 @@ export function percentDone(progress: JobProgress): number {
   return progress.total === 0 ? 0 : Math.round((100 * finishedRuns(progress)) / progress.total);
 }
 
-export function formatMs(ms: number): string {
-  return ms >= 100 ? ms.toFixed(0) : ms.toFixed(1);
+/** A duration in ms or an energy in mJ, to three significant figures or to a tenth. */
+export function formatFigure(x: number): string {
+  return x >= 100 ? x.toFixed(0) : x.toFixed(1);
 }
 
 export function formatTime(iso: string | null): string {
@@ -75,34 +76,58 @@ export function runGrid(runs: readonly RunView[], devices: readonly DeviceView[]
 /** The phases that add up to an iteration: `total` is their sum and server_* sit inside `server`. */
 export const STACKED_PHASES = ['model_load', 'preprocess', 'inference', 'postprocess', 'upload', 'server', 'download'] as const;
 
-/** The bars of the summary chart: one per device model × CNN × scenario, stacked by phase median. */
-export function phaseBars(groups: readonly SummaryGroup[]): { categories: string[]; series: { phase: string; medians: (number | null)[] }[] } {
-  const stacked = groups.filter((g) => !g.cold && (STACKED_PHASES as readonly string[]).includes(g.phase));
-  const label = (g: SummaryGroup): string => `${g.model} · ${g.scenario}\n${g.deviceModel}${g.backend === 'simulated' ? ' (simulated)' : ''}`;
-  const categories = [...new Set(stacked.map(label))];
-  const series = STACKED_PHASES.filter((phase) => stacked.some((g) => g.phase === phase)).map((phase) => ({
-    phase,
-    medians: categories.map((c) => stacked.find((g) => g.phase === phase && label(g) === c)?.median ?? null),
-  }));
+/** What a bar chart shows: its categories, and one series of values (null: none) per name. */
+export interface Bars {
+  categories: string[];
+  series: { name: string; values: (number | null)[] }[];
+}
+
+/** Each figure says what made it: the simulated backend, or else the energy method for energy. */
+function seriesLabel(g: SummaryGroup, energy: boolean): string {
+  const source = g.backend === 'simulated' ? 'simulated' : energy ? g.energyMethod : '';
+  return `${g.model} · ${g.scenario}\n${g.deviceModel}${source ? ` (${source})` : ''}`;
+}
+
+function bars(groups: readonly SummaryGroup[], names: readonly string[], value: (g: SummaryGroup, name: string) => number | null, energy: boolean): Bars {
+  const categories = [...new Set(groups.map((g) => seriesLabel(g, energy)))];
+  const series = names
+    .map((name) => ({ name, values: categories.map((c) => groups.map((g) => (seriesLabel(g, energy) === c ? value(g, name) : null)).find((v) => v !== null) ?? null) }))
+    .filter((s) => s.values.some((v) => v !== null));
   return { categories, series };
 }
 
-export function phaseChartOption(groups: readonly SummaryGroup[]): EChartsCoreOption {
-  const { categories, series } = phaseBars(groups);
+/**
+ * One bar per device model × CNN × scenario, stacked by phase: each phase's median (ms) or mean
+ * energy (mJ); a run's cold model load is left out, as the study keeps it apart.
+ */
+export function phaseBars(groups: readonly SummaryGroup[], measure: 'median' | 'energyMj'): Bars {
+  const warm = groups.filter((g) => !g.cold && (STACKED_PHASES as readonly string[]).includes(g.phase) && g[measure] !== null);
+  return bars(warm, STACKED_PHASES, (g, phase) => (g.phase === phase ? g[measure] : null), measure === 'energyMj');
+}
+
+export const TAIL_QUANTILES = ['p50', 'p90', 'p95', 'p99'] as const;
+
+/** The spread of an iteration's total latency: its quantiles side by side, per series. */
+export function tailBars(groups: readonly SummaryGroup[]): Bars {
+  const totals = groups.filter((g) => g.phase === 'total');
+  return bars(totals, TAIL_QUANTILES, (g, q) => g[q as (typeof TAIL_QUANTILES)[number]], false);
+}
+
+export function barChartOption(data: Bars, unit: string, options: { stacked: boolean }): EChartsCoreOption {
   return {
     aria: { enabled: true },
     animation: false,
     tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
     legend: { top: 0 },
     grid: { left: 60, right: 20, top: 40, bottom: 70 },
-    xAxis: { type: 'category', data: categories, axisLabel: { interval: 0, fontSize: 11 } },
-    yAxis: { type: 'value', name: 'median ms' },
-    series: series.map((s) => ({
-      name: s.phase,
+    xAxis: { type: 'category', data: data.categories, axisLabel: { interval: 0, fontSize: 11, lineHeight: 14 } },
+    yAxis: { type: 'value', name: unit },
+    series: data.series.map((s) => ({
+      name: s.name,
       type: 'bar',
-      stack: 'iteration',
-      data: s.medians,
-      label: { show: true, formatter: (p: { value: unknown }) => (typeof p.value === 'number' ? formatMs(p.value) : '') },
+      ...(options.stacked && { stack: 'iteration' }),
+      data: s.values,
+      label: { show: options.stacked, formatter: (p: { value: unknown }) => (typeof p.value === 'number' ? formatFigure(p.value) : '') },
     })),
   };
 }

@@ -5,7 +5,7 @@ import type { ApiError, DeviceView, JobSpecInput, JobSummary, StudyAnswer } from
 import { chromium, type Browser, type Page } from 'playwright-core';
 import chromiumArgs from '../../../device-agent/src/backends/browser/chromium-args.json';
 import { startTestFarm, until, type TestFarm } from '../../api/test/support';
-import { formatMs, phaseBars } from '../src/view';
+import { formatFigure, phaseBars } from '../src/view';
 
 /** Screenshots of each page, kept as test artefacts (the folder is ignored by git). */
 const SCREENSHOTS = path.resolve(__dirname, '..', '..', '..', 'test-artifacts', 'dashboard');
@@ -116,8 +116,7 @@ describe('dashboard', () => {
     expect(await cells.allTextContents()).toEqual(Array(6).fill('passed'));
     expect(await page.locator('table.grid .tag').allTextContents()).toEqual(Array(3).fill('simulated'));
     expect((await get<{ status: string }>(`/api/jobs/${jobId}`)).status).toBe('finished');
-    await page.getByRole('heading', { name: 'Median per phase' }).waitFor();
-    await page.locator('.chart svg').waitFor();
+    await page.locator('[data-chart="phases"] svg').waitFor();
     await screenshot('job-detail');
     expect(tab.problems).toEqual([]);
   });
@@ -131,21 +130,29 @@ describe('dashboard', () => {
 
     // A first load of a page path: the API answers it with the dashboard.
     await page.goto(url(`/jobs/${submitted.id}`));
-    await page.locator('.chart svg').waitFor();
-    const texts = await page.locator('.chart svg text').allTextContents();
-    const { categories, series } = phaseBars(summary.groups);
-    expect(categories.length).toBe(new Set(summary.groups.map((g) => `${g.deviceModel}/${g.model}/${g.scenario}`)).size);
-    for (const s of series) {
-      expect(texts).toContain(s.phase);
-      for (const median of s.medians) if (median !== null) expect(texts).toContain(formatMs(median));
+    const chartTexts = async (chart: string): Promise<string[]> => {
+      await page.locator(`[data-chart="${chart}"] svg`).waitFor();
+      return page.locator(`[data-chart="${chart}"] svg text`).allTextContents();
+    };
+    for (const [chart, bars] of [
+      ['phases', phaseBars(summary.groups, 'median')],
+      ['energy', phaseBars(summary.groups, 'energyMj')],
+    ] as const) {
+      const texts = await chartTexts(chart);
+      expect(bars.categories.length).toBe(new Set(summary.groups.map((g) => `${g.deviceModel}/${g.model}/${g.scenario}`)).size);
+      for (const s of bars.series) {
+        expect(texts).toContain(s.name);
+        for (const value of s.values) if (value !== null) expect(texts).toContain(formatFigure(value));
+      }
+      expect(texts.join(' ')).toContain('(simulated)');
     }
-    expect(texts.join(' ')).toContain('(simulated)');
+    expect(await chartTexts('tail')).toEqual(expect.arrayContaining(['p50', 'p90', 'p95', 'p99']));
 
     const pair = study.pairs[0];
     if (!pair?.ratio || !pair.onDevice || !pair.cloud) throw new Error('the study has no on-device versus cloud pair');
     const row = page.getByRole('table', { name: 'On-device versus cloud' }).getByRole('row').filter({ hasText: pair.deviceModel });
     const rowText = await row.first().textContent();
-    for (const figure of [pair.ratio.estimate.toFixed(2), formatMs(pair.onDevice.medianTotalMs), formatMs(pair.cloud.medianTotalMs), pair.onDevice.bottleneck, pair.cloud.bottleneck, 'simulated']) {
+    for (const figure of [pair.ratio.estimate.toFixed(2), formatFigure(pair.onDevice.medianTotalMs), formatFigure(pair.cloud.medianTotalMs), pair.onDevice.bottleneck, pair.cloud.bottleneck, 'simulated']) {
       expect(rowText).toContain(figure);
     }
     const csv = page.getByRole('link', { name: 'Download measurements (CSV)' });

@@ -1,8 +1,8 @@
 import type { ScenarioBreakdown, StudyAnswer } from '@farm/contracts';
-import { formatMs } from '../view';
+import { formatFigure } from '../view';
 import { Simulated } from './simulated';
 
-const ms = (b: ScenarioBreakdown | null): string => (b ? formatMs(b.medianTotalMs) : '—');
+const ms = (b: ScenarioBreakdown | null): string => (b ? formatFigure(b.medianTotalMs) : '—');
 const energy = (b: ScenarioBreakdown | null): string => (b?.energyPerInferenceMj == null ? '—' : `${b.energyPerInferenceMj.toFixed(1)} (${b.energyMethod})`);
 
 /** The study's question per device model and CNN: on-device against cloud, and each one's bottleneck. */
@@ -37,7 +37,7 @@ export function StudyTable({ study }: { study: StudyAnswer }) {
             <td className="num">{pair.ratio ? `${pair.ratio.estimate.toFixed(2)} (${pair.ratio.lower.toFixed(2)}–${pair.ratio.upper.toFixed(2)})` : '—'}</td>
             <td>{pair.onDevice?.bottleneck ?? '—'}</td>
             <td>{pair.cloud?.bottleneck ?? '—'}</td>
-            <td className="num">{pair.onDevice?.coldStart ? formatMs(pair.onDevice.coldStart.modelLoadMs) : '—'}</td>
+            <td className="num">{pair.onDevice?.coldStart ? formatFigure(pair.onDevice.coldStart.modelLoadMs) : '—'}</td>
             <td className="num">{energy(pair.onDevice)}</td>
             <td className="num">{energy(pair.cloud)}</td>
           </tr>

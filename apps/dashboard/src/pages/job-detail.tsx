@@ -1,10 +1,10 @@
 import type { DeviceView, JobSummary, JobView, StudyAnswer } from '@farm/contracts';
 import { useEffect, useState } from 'react';
 import { api, errorText } from '../api';
-import { PhaseChart } from '../components/phase-chart';
 import { ProgressBar } from '../components/progress';
 import { RunGridTable } from '../components/run-grid';
 import { StudyTable } from '../components/study-table';
+import { SummaryCharts } from '../components/summary-charts';
 import { useJobEvents } from '../job-events';
 import { useApi } from '../use-api';
 import { formatTime } from '../view';
@@ -71,9 +71,9 @@ export function JobDetailPage({ jobId }: { jobId: string }) {
       <h2>Runs</h2>
       <RunGridTable runs={runs} devices={devices.data ?? []} />
 
-      <h2>Median per phase</h2>
+      <h2>Summary</h2>
       {summary.error && <p className="error">{summary.error}</p>}
-      {summary.data && (summary.data.groups.length > 0 ? <PhaseChart groups={summary.data.groups} /> : <p>No passed runs yet.</p>)}
+      {summary.data && <SummaryCharts groups={summary.data.groups} />}
 
       <h2>On-device versus cloud</h2>
       {study.error && <p className="error">{study.error}</p>}
