@@ -25,6 +25,11 @@ import { PrismaService } from './prisma/prisma.service';
 import { RedisService } from './redis/redis';
 import { RunLifecycleService } from './runs/run-lifecycle.service';
 import { RunsRepository } from './runs/runs.repository';
+import { Clock } from './schedules/clock';
+import { SchedulerQueue } from './schedules/scheduler.queue';
+import { SchedulerWorker } from './schedules/scheduler.worker';
+import { SchedulesController } from './schedules/schedules.controller';
+import { SchedulesService } from './schedules/schedules.service';
 
 @Module({})
 export class AppModule {
@@ -32,7 +37,9 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [TerminusModule.forRoot({ logger: false })],
-      controllers: [JobsController, AnalysisController, DevicesController, AgentsController, HealthController, ModelsController, ExportController, JobEventsController],
+      controllers: [JobsController, AnalysisController, DevicesController, AgentsController, HealthController, ModelsController, ExportController, JobEventsController,
+        SchedulesController,
+      ],
       providers: [
         { provide: API_CONFIG, useValue: config },
         { provide: APP_FILTER, useClass: ApiErrorFilter },
@@ -50,6 +57,10 @@ export class AppModule {
         AgentTokenGuard,
         ExportService,
         JobEventsService,
+        Clock,
+        SchedulerQueue,
+        SchedulesService,
+        SchedulerWorker,
       ],
     };
   }

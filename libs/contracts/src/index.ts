@@ -8,3 +8,4 @@ export * from './api';
 export * from './env';
 export * from './bench-web';
 export * from './models';
+export * from './schedules';
