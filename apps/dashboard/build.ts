@@ -52,7 +52,11 @@ function viteConfig(outDir: string): InlineConfig {
 async function ensureBuilt(): Promise<string> {
   const dir = path.join(DIST_DIR, await inputsHash());
   const built = (): Promise<boolean> => fs.access(path.join(dir, 'index.html')).then(() => true, () => false);
-  if (await built()) return dir;
+  if (await built()) {
+    // Its time says when an API last started on it (see removeOldBuilds).
+    await fs.utimes(dir, new Date(), new Date());
+    return dir;
+  }
   await fs.mkdir(DIST_DIR, { recursive: true });
   // Build aside and rename: two APIs starting at once both end up serving one complete build.
   const tmp = await fs.mkdtemp(path.join(DIST_DIR, '.tmp-'));
@@ -69,7 +73,18 @@ async function ensureBuilt(): Promise<string> {
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });
   }
+  await removeOldBuilds(path.basename(dir));
   return dir;
+}
+
+/** Builds of older sources go once no API has started on them for an hour (best effort). */
+async function removeOldBuilds(keep: string): Promise<void> {
+  const cutoff = Date.now() - 3_600_000;
+  for (const name of await fs.readdir(DIST_DIR)) {
+    const full = path.join(DIST_DIR, name);
+    const stat = await fs.stat(full).catch(() => undefined);
+    if (name !== keep && !name.startsWith('.tmp-') && stat?.isDirectory() && stat.mtimeMs < cutoff) await fs.rm(full, { recursive: true, force: true }).catch(() => undefined);
+  }
 }
 
 ensureBuilt().then(
