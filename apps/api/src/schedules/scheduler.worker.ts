@@ -24,6 +24,8 @@ export class SchedulerWorker implements OnApplicationBootstrap, BeforeApplicatio
     this.connection = new Redis(this.config.REDIS_URL, { maxRetriesPerRequest: null });
     this.worker = new Worker<FireData>(SCHEDULE_QUEUE, (job) => this.process(job), { connection: this.connection, prefix: this.redis.prefix, concurrency: 2 });
     this.worker.on('failed', (job, error) => this.logger.warn(`firing ${job?.id ?? '?'} failed: ${error.message}`));
+    // An unheard 'error' would end the process; BullMQ reconnects by itself.
+    this.worker.on('error', (error) => this.logger.error(`schedule worker: ${error.message}`));
   }
 
   async beforeApplicationShutdown(): Promise<void> {

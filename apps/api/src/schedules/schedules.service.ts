@@ -1,7 +1,6 @@
 import { ConflictException, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import {
   JobSpecSchema,
-  type JobSpec,
   type ScheduleRunView,
   type SchedulePatch,
   type ScheduleSpec,
@@ -21,6 +20,7 @@ const NEXT_FIRE_TIMES = 5;
 @Injectable()
 export class SchedulesService {
   private readonly logger = new Logger(SchedulesService.name);
+  private firing: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly prisma: PrismaService,
@@ -82,7 +82,15 @@ export class SchedulesService {
    * find its row; the row and the job are written by the first. Should the API die between the
    * job's commit and the row's, the job is left without a night and the next firing makes another.
    */
-  async fire(scheduleId: string, fireTime: Date): Promise<ScheduleRunView> {
+  fire(scheduleId: string, fireTime: Date): Promise<ScheduleRunView> {
+    // One firing at a time in a process: each holds a connection for its lock while the job is
+    // written on another, so firings in parallel could take the whole pool and wait on each other.
+    const result = this.firing.then(() => this.fireOnce(scheduleId, fireTime));
+    this.firing = result.catch(() => undefined);
+    return result;
+  }
+
+  private async fireOnce(scheduleId: string, fireTime: Date): Promise<ScheduleRunView> {
     const schedule = await this.require(scheduleId);
     const template = JobSpecSchema.parse(schedule.template);
     return this.prisma.transaction(async (sql) => {
@@ -101,21 +109,6 @@ export class SchedulesService {
       }
       this.logger.log(`schedule ${schedule.name} fired for ${fireTime.toISOString()}: job ${job.id}`);
       return { scheduleId, fireTime: fireTime.toISOString(), jobId: job.id, rerunJobId: null, created: true };
-    });
-  }
-
-  /** Submits a night's second job, once, and links it to the night. */
-  async rerun(scheduleId: string, fireTime: Date, template: JobSpec): Promise<string> {
-    return this.prisma.transaction(async (sql) => {
-      const [night] = await sql.query<{ rerunJobId: string | null }>(
-        `SELECT rerun_job_id AS "rerunJobId" FROM schedule_runs WHERE schedule_id = $1::uuid AND fire_time = $2::timestamptz FOR UPDATE`,
-        [scheduleId, fireTime],
-      );
-      if (!night) throw new NotFoundException(`schedule ${scheduleId} has no night ${fireTime.toISOString()}`);
-      if (night.rerunJobId) return night.rerunJobId;
-      const job = await this.jobs.create({ ...template, name: `${template.name} (re-run)` });
-      await sql.execute(`UPDATE schedule_runs SET rerun_job_id = $3::uuid WHERE schedule_id = $1::uuid AND fire_time = $2::timestamptz`, [scheduleId, fireTime, job.id]);
-      return job.id;
     });
   }
 
