@@ -9,7 +9,7 @@ import {
   parseEnv,
 } from '@farm/contracts';
 import { z } from 'zod';
-import { parseFaults } from './backends/simulated/faults';
+import { parseFaults, parseSlowdowns } from './backends/simulated/faults';
 import { PROFILE_NAMES, type ProfileName } from './backends/simulated/profiles';
 
 /** A comma-separated list of values, each validated by `item`. */
@@ -43,6 +43,18 @@ const AgentEnvSchema = z.object({
     .default('')
     .transform((value, ctx) => {
       const parsed = parseFaults(value);
+      if (typeof parsed === 'string') {
+        ctx.addIssue({ code: 'custom', message: parsed });
+        return z.NEVER;
+      }
+      return parsed;
+    }),
+  /** Injected slowdowns, `<profile>:<phase>:<factor>:<from ISO time>,...`; they reach the backend with SIM_FAULTS. */
+  SIM_SLOWDOWN: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const parsed = parseSlowdowns(value);
       if (typeof parsed === 'string') {
         ctx.addIssue({ code: 'custom', message: parsed });
         return z.NEVER;
@@ -85,7 +97,8 @@ const AgentEnvSchema = z.object({
   .refine((c) => !c.BACKENDS.includes('android') || c.ANDROID_RUNNER !== 'apk' || c.ANDROID_APK_COMPONENT !== undefined, {
     path: ['ANDROID_APK_COMPONENT'],
     message: 'is required with ANDROID_RUNNER=apk: the benchmark app to start on the phones (docs/android-apk.md)',
-  });
+  })
+  .transform(({ SIM_SLOWDOWN, ...config }) => ({ ...config, SIM_FAULTS: { ...config.SIM_FAULTS, slowdowns: SIM_SLOWDOWN } }));
 
 export type AgentConfig = z.output<typeof AgentEnvSchema>;
 

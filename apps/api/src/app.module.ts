@@ -25,6 +25,10 @@ import { PrismaService } from './prisma/prisma.service';
 import { RedisService } from './redis/redis';
 import { RunLifecycleService } from './runs/run-lifecycle.service';
 import { RunsRepository } from './runs/runs.repository';
+import { AlertsService } from './regressions/alerts.service';
+import { NightsService } from './regressions/nights.service';
+import { RegressionsController } from './regressions/regressions.controller';
+import { WebhookService } from './regressions/webhook.service';
 import { Clock } from './schedules/clock';
 import { SchedulerQueue } from './schedules/scheduler.queue';
 import { SchedulerWorker } from './schedules/scheduler.worker';
@@ -39,6 +43,7 @@ export class AppModule {
       imports: [TerminusModule.forRoot({ logger: false })],
       controllers: [JobsController, AnalysisController, DevicesController, AgentsController, HealthController, ModelsController, ExportController, JobEventsController,
         SchedulesController,
+        RegressionsController,
       ],
       providers: [
         { provide: API_CONFIG, useValue: config },
@@ -61,6 +66,9 @@ export class AppModule {
         SchedulerQueue,
         SchedulesService,
         SchedulerWorker,
+        AlertsService,
+        WebhookService,
+        NightsService,
       ],
     };
   }

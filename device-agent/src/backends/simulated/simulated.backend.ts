@@ -76,9 +76,11 @@ export class SimulatedBackend implements DeviceBackend {
     const { assignment } = context;
     const cost = await this.costOf(assignment.model);
     context.checkpoint();
-    const fault = this.options.faults.get(serial);
+    const fault = this.options.faults.devices.get(serial);
     if (fault === 'unfit') throw new RunError('device_unfit', 'battery at 5%, below the minimum of 20% (simulated fault)');
-    const model = new TimingModel(PROFILES[profileName], cost, assignment.network, `${assignment.runId}.${assignment.attempt}`);
+    const deadline = Date.parse(assignment.deadlineAt);
+    const slowdown = this.options.faults.slowdowns.find((s) => s.profile === profileName && deadline >= s.from.getTime());
+    const model = new TimingModel(PROFILES[profileName], cost, assignment.network, `${assignment.runId}.${assignment.attempt}`, slowdown);
 
     context.status('running');
     context.describe({ simulated: true, profile: profileName });

@@ -1,7 +1,7 @@
 import type { Measurement, RunAssignment } from '@farm/contracts';
 import { PHASES_BY_SCENARIO } from '@farm/contracts';
 import { RunError, type RunContext } from '../backend';
-import { parseFaults } from './faults';
+import { parseFaults, parseSlowdowns } from './faults';
 import { SimulatedBackend } from './simulated.backend';
 import { TimingModel } from './timing-model';
 import { CNN_COSTS, costBySize, PROFILES } from './profiles';
@@ -37,11 +37,13 @@ function context(run: RunAssignment, controller = new AbortController()): RunCon
   };
 }
 
-function backend(faults = ''): SimulatedBackend {
+function backend(faults = '', slowdown = ''): SimulatedBackend {
   const plan = parseFaults(faults);
+  const slowdowns = parseSlowdowns(slowdown);
   if (typeof plan === 'string') throw new Error(plan);
+  if (typeof slowdowns === 'string') throw new Error(slowdowns);
   // Nothing listens on the discard port: only registered models would ask the API.
-  return new SimulatedBackend({ agentName: 'a', devices: 3, profiles: ['low_end', 'mid_range', 'flagship'], timeScale: 0, faults: plan, tags: [], apiUrl: 'http://127.0.0.1:9' });
+  return new SimulatedBackend({ agentName: 'a', devices: 3, profiles: ['low_end', 'mid_range', 'flagship'], timeScale: 0, faults: { ...plan, slowdowns }, tags: [], apiUrl: 'http://127.0.0.1:9' });
 }
 
 describe('the simulated backend', () => {
@@ -133,5 +135,27 @@ describe('the simulated backend', () => {
   it('refuses a fault list it cannot read, naming the entry', () => {
     expect(parseFaults('fail:x,explode:y')).toBe('"explode:y" is not kind:serial with kind one of fail, lose, hang, unfit');
     expect(parseFaults('fail')).toContain('"fail"');
+  });
+
+  it("slows the phase it is told, on the profile it is told, in runs due from the time it is told", async () => {
+    const medianOf = async (slowdown: string, serial: string, deadlineAt: string, phase: string) => {
+      const ctx = context(assignment({ iterations: 200, deadlineAt }));
+      await backend('', slowdown).run(serial, ctx);
+      const values = ctx.rows.filter((r) => r.phase === phase && !r.warmup).map((r) => r.durationMs).sort((a, b) => a - b);
+      return values[100] ?? NaN;
+    };
+    const slow = 'low_end:inference:1.5:2029-06-01T00:00:00Z';
+    const before = await medianOf('', 'a-sim-001', '2030-01-01T00:00:00.000Z', 'inference');
+    expect((await medianOf(slow, 'a-sim-001', '2030-01-01T00:00:00.000Z', 'inference')) / before).toBeCloseTo(1.5, 5);
+    expect(await medianOf(slow, 'a-sim-001', '2029-01-01T00:00:00.000Z', 'inference')).toBe(before);
+    expect(await medianOf(slow, 'a-sim-001', '2030-01-01T00:00:00.000Z', 'preprocess')).toBe(await medianOf('', 'a-sim-001', '2030-01-01T00:00:00.000Z', 'preprocess'));
+    expect(await medianOf(slow, 'a-sim-002', '2030-01-01T00:00:00.000Z', 'inference')).toBe(await medianOf('', 'a-sim-002', '2030-01-01T00:00:00.000Z', 'inference'));
+  });
+
+  it('refuses a slowdown it cannot read, naming the entry', () => {
+    expect(parseSlowdowns('low_end:inference:1.1:2026-11-01T00:00:00Z')).toEqual([{ profile: 'low_end', phase: 'inference', factor: 1.1, from: new Date('2026-11-01T00:00:00Z') }]);
+    expect(parseSlowdowns('tablet:inference:1.1:2026-11-01T00:00:00Z')).toContain('"tablet:inference');
+    expect(parseSlowdowns('low_end:inference:-1:2026-11-01T00:00:00Z')).toContain('factor > 0');
+    expect(parseSlowdowns('low_end:inference:1.1:yesterday')).toContain('ISO time');
   });
 });

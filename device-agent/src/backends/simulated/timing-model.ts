@@ -1,4 +1,5 @@
 import type { Measurement, Phase, Scenario } from '@farm/contracts';
+import type { Slowdown } from './faults';
 import { SIMULATED_CLOUD, type CnnCost, type DeviceProfile } from './profiles';
 
 /** A small seeded PRNG (mulberry32): the same run and attempt always draw the same figures. */
@@ -36,6 +37,7 @@ export class TimingModel {
     private readonly cnn: CnnCost,
     private readonly network: string,
     seed: string,
+    private readonly slowdown?: Pick<Slowdown, 'phase' | 'factor'>,
   ) {
     this.random = seededRandom(seed);
   }
@@ -80,18 +82,23 @@ export class TimingModel {
   }
 
   private compute(phase: Phase, meanMs: number): PhaseDraw {
-    const durationMs = meanMs * this.noise();
+    const durationMs = this.scaled(phase, meanMs) * this.noise();
     return { phase, durationMs, energyMj: this.profile.computeWatts * durationMs };
   }
 
   private radio(phase: Phase, meanMs: number): PhaseDraw {
-    const durationMs = meanMs * this.noise();
+    const durationMs = this.scaled(phase, meanMs) * this.noise();
     return { phase, durationMs, energyMj: this.profile.radioWatts * durationMs };
   }
 
   /** Server sub-phases spend no phone energy of their own: the `server` phase carries the wait. */
   private server(phase: Phase, meanMs: number): PhaseDraw {
-    return { phase, durationMs: meanMs * this.noise(), energyMj: null };
+    return { phase, durationMs: this.scaled(phase, meanMs) * this.noise(), energyMj: null };
+  }
+
+  /** A phase's modelled mean, times an injected slowdown's factor when it is that phase. */
+  private scaled(phase: Phase, meanMs: number): number {
+    return this.slowdown?.phase === phase ? meanMs * this.slowdown.factor : meanMs;
   }
 
   private sum(phase: Phase, parts: readonly PhaseDraw[], overheadMs: number): PhaseDraw {
