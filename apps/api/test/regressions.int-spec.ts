@@ -88,6 +88,26 @@ describe('regressions', () => {
     expect(rate).toBeLessThanOrEqual(1);
   });
 
+  it("restarts a series' baseline when its device's build fingerprint changes, with a note", async () => {
+    const schedule = await createSchedule('rebuilt');
+    for (let k = 1; k <= 2; k++) await runNight(schedule, k);
+    await farm.db.query(`UPDATE devices SET properties = properties || '{"fingerprint": "sim/low/2"}' WHERE $1 = ANY(tags) AND model = $2`, [farm.tag, LOW_END]);
+    await runNight(schedule, 3);
+    const { rows } = await farm.db.query<{ note: string }>(`SELECT baseline_reset AS note FROM schedule_runs WHERE schedule_id = $1 AND fire_time = $2`, [schedule.id, night(3)]);
+    expect(rows[0]?.note).toMatch(/\(Sim Low-end 2016\) build fingerprint none → sim\/low\/2/);
+    const series = (deviceModel: string) =>
+      farm.api.request<{ fireTime: string; baseline: { nights: number } | null; baselineReset: string | null }[]>(
+        'GET',
+        `/api/schedules/${schedule.id}/series?deviceModel=${encodeURIComponent(deviceModel)}&backend=simulated&model=mobilenet_v2&scenario=on_device&phase=inference`,
+      );
+    const low = (await series(LOW_END)).body.find((p) => p.fireTime === night(3));
+    expect(low).toMatchObject({ baseline: null, baselineReset: expect.stringContaining('sim/low/2') });
+    const mid = (await series('Sim Mid-range 2020')).body.find((p) => p.fireTime === night(3));
+    expect(mid?.baseline?.nights).toBe(2);
+    // As the phone was: registration writes its properties again when its agent restarts.
+    await farm.db.query(`UPDATE devices SET properties = properties - 'fingerprint' WHERE $1 = ANY(tags)`, [farm.tag]);
+  });
+
   it('detects a 10% inference slowdown on one profile on the night it starts, in that series only, and posts each alert once', async () => {
     const received: string[] = [];
     let refused = 0;

@@ -3,6 +3,7 @@ import type { AlertState, AlertView, ScheduleSeriesKey } from '@farm/contracts';
 import { median } from '@farm/stats';
 import { PrismaService } from '../prisma/prisma.service';
 import { DETECTION } from './detector';
+import { changes, touches, type NightEnvironment } from './environment';
 
 export interface AlertQuery {
   schedule?: string;
@@ -23,7 +24,7 @@ export interface SeriesNight {
   median: number;
   /** The median of the baseline nights' medians, and the band within which a shift is no change. */
   baseline: { median: number; lower: number; upper: number; nights: number } | null;
-  /** Why the baseline restarted at this night, if it did. */
+  /** What changed on this night (a device rebuilt, a model replaced): the series it touches restart their baseline. */
   baselineReset: string | null;
   alerts: { id: string; verdict: string; state: string; changePct: number }[];
 }
@@ -80,19 +81,27 @@ export class AlertsService {
   async series(scheduleId: string, key: ScheduleSeriesKey, limit: number): Promise<SeriesNight[]> {
     const [schedule] = await this.prisma.sql.query<{ baselineNights: number }>(`SELECT baseline_nights AS "baselineNights" FROM schedules WHERE id = $1::uuid`, [scheduleId]);
     if (!schedule) throw new NotFoundException(`schedule ${scheduleId} does not exist`);
-    const points = await this.prisma.sql.query<{ fireTime: Date; jobIds: string[]; n: number; median: number; passing: boolean; baselineReset: string | null }>(
+    const points = await this.prisma.sql.query<{
+      fireTime: Date;
+      jobIds: string[];
+      n: number;
+      median: number;
+      passing: boolean;
+      baselineReset: string | null;
+      environment: NightEnvironment;
+    }>(
       `WITH nights AS (
-         SELECT fire_time, array_remove(ARRAY[job_id, rerun_job_id], NULL) AS jobs, passing, baseline_reset
+         SELECT fire_time, array_remove(ARRAY[job_id, rerun_job_id], NULL) AS jobs, passing, baseline_reset, environment
            FROM schedule_runs WHERE schedule_id = $1::uuid AND analysed_at IS NOT NULL ORDER BY fire_time DESC LIMIT $8
        )
-       SELECT n.fire_time AS "fireTime", n.jobs::text[] AS "jobIds", count(*)::int AS n, n.passing, n.baseline_reset AS "baselineReset",
+       SELECT n.fire_time AS "fireTime", n.jobs::text[] AS "jobIds", count(*)::int AS n, n.passing, n.baseline_reset AS "baselineReset", n.environment,
               percentile_cont(0.5) WITHIN GROUP (ORDER BY m.duration_ms) AS median
          FROM nights n JOIN runs r ON r.job_id = ANY(n.jobs) AND r.result = 'passed' AND r.model = $4 AND r.scenario = $5::"Scenario"
          JOIN jobs j ON j.id = r.job_id AND j.network = $7
          JOIN devices d ON d.id = r.device_id AND d.model = $2 AND d.backend = $3::"Backend"
          JOIN measurements m ON m.run_id = r.id AND m.attempt = r.attempt AND m.phase = $6::"Phase" AND NOT m.warmup
                             AND NOT (m.phase = 'model_load' AND m.iteration = 0)
-        GROUP BY n.fire_time, n.jobs, n.passing, n.baseline_reset
+        GROUP BY n.fire_time, n.jobs, n.passing, n.baseline_reset, n.environment
         ORDER BY n.fire_time`,
       [scheduleId, key.deviceModel, key.backend, key.model, key.scenario, key.phase, key.network, limit + schedule.baselineNights],
     );
@@ -105,8 +114,9 @@ export class AlertsService {
       const earlier: number[] = [];
       for (let j = i - 1; j >= 0 && earlier.length < schedule.baselineNights; j--) {
         const before = points[j];
-        if (points[j + 1]?.baselineReset) break;
-        if (before?.passing) earlier.push(before.median);
+        const after = points[j + 1];
+        if (!before || !after || touches(changes(before.environment, after.environment), key)) break;
+        if (before.passing) earlier.push(before.median);
       }
       const base = earlier.length > 0 ? median(earlier) : null;
       const band = DETECTION.minEffectPct / 100;
