@@ -32,5 +32,6 @@ describe('agent configuration', () => {
     bad({ ANDROID_CURRENT_UNIT: 'A' }, /ANDROID_CURRENT_UNIT="A"/);
     bad({ ANDROID_SAMPLE_MS: '1' }, /ANDROID_SAMPLE_MS="1"/);
     bad({ BACKENDS: 'iphone' }, /BACKENDS="iphone"/);
+    bad({ SIM_FAULTS: 'explode:x' }, /SIM_FAULTS="explode:x": "explode:x" is not kind:serial/);
   });
 });

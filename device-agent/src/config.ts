@@ -19,6 +19,20 @@ const list = <T extends z.ZodType<unknown, string>>(item: T) =>
     .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
     .pipe(z.array(item));
 
+/** A string read by `parse`, which returns its value or a message naming what is wrong; empty by default. */
+const parsedWith = <T>(parse: (value: string) => T | string) =>
+  z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const parsed = parse(value);
+      if (typeof parsed === 'string') {
+        ctx.addIssue({ code: 'custom', message: parsed });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
 const AgentEnvSchema = z.object({
   API_URL: envUrl(['http', 'https']).default(`http://127.0.0.1:${DEFAULT_API_PORT}`),
   REDIS_URL: envUrl(['redis', 'rediss']).default(DEFAULT_REDIS_URL),
@@ -38,29 +52,9 @@ const AgentEnvSchema = z.object({
   /** Simulated phases sleep for their modelled duration times this factor (0: no sleep). */
   SIM_TIME_SCALE: z.coerce.number().min(0).max(10).default(0.05),
   /** Faults to inject, as kind:serial pairs: `fail:<serial>,lose:<serial>,hang:<serial>`. */
-  SIM_FAULTS: z
-    .string()
-    .default('')
-    .transform((value, ctx) => {
-      const parsed = parseFaults(value);
-      if (typeof parsed === 'string') {
-        ctx.addIssue({ code: 'custom', message: parsed });
-        return z.NEVER;
-      }
-      return parsed;
-    }),
+  SIM_FAULTS: parsedWith(parseFaults),
   /** Injected slowdowns, `<profile>:<phase>:<factor>:<from ISO time>,...`; they reach the backend with SIM_FAULTS. */
-  SIM_SLOWDOWN: z
-    .string()
-    .default('')
-    .transform((value, ctx) => {
-      const parsed = parseSlowdowns(value);
-      if (typeof parsed === 'string') {
-        ctx.addIssue({ code: 'custom', message: parsed });
-        return z.NEVER;
-      }
-      return parsed;
-    }),
+  SIM_SLOWDOWN: parsedWith(parseSlowdowns),
   SIM_TAGS: list(z.string().min(1).max(64)).default([]),
   /** A device lost by the `lose` fault comes back after this long; unset, it stays away. */
   SIM_RETURN_MS: envInt(0, 3_600_000).optional(),
