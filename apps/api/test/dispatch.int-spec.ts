@@ -51,7 +51,10 @@ describe('dispatch', () => {
       const response = await farm.api.request<JobView>('POST', `/api/jobs/${job.id}/cancel`);
       expect(response.status).toBe(200);
       expect(response.body.status).toBe('cancelled');
-      expect(response.body.progress).toMatchObject({ queued: 0, cancelled: 2, running: 2 });
+      // The queued runs ended at once; the running ones are stopping (a fast one may already have).
+      const { queued, cancelled, running } = response.body.progress;
+      expect({ queued, stoppedOrStopping: cancelled + running }).toEqual({ queued: 0, stoppedOrStopping: 4 });
+      expect(cancelled).toBeGreaterThanOrEqual(2);
 
       const done = await farm.api.waitForJob(job.id, { timeoutMs: 10_000, pollMs: 50 });
       // A low-end InceptionV3 phase is at most ~150 ms here; a whole run is ~2 s.
