@@ -143,15 +143,20 @@ describe('regressions', () => {
 
       const alerts = (await alertsOf(schedule)).filter((a) => a.fireTime >= night(20));
       console.log(`alerts after the slowdown: ${alerts.map((a) => `${a.fireTime} ${a.deviceModel} ${a.model} ${a.scenario} ${a.phase} ${a.changePct.toFixed(1)}%`).join('; ')}`);
+      // Detected on the night the change starts, or the next when that night's samples could not
+      // tell (the issue's bound: night 20, or 21 after the re-run).
+      const detectedOn = [night(20), night(21)];
       for (const model of ['mobilenet_v2', 'inception_v3']) {
         const inference = alerts.filter((a) => a.model === model && a.phase === 'inference');
-        expect(inference.map((a) => [a.fireTime, a.deviceModel, a.scenario, a.verdict])).toEqual([[night(20), LOW_END, 'on_device', 'regression']]);
+        expect(inference.map((a) => [a.deviceModel, a.scenario, a.verdict])).toEqual([[LOW_END, 'on_device', 'regression']]);
+        expect(detectedOn).toContain(inference[0]?.fireTime);
         expect(inference[0]?.changePct).toBeGreaterThan(5);
         expect(inference[0]?.p).toBeLessThan(0.01);
       }
       // The slower inference makes a slower total too; nothing else moved.
       for (const alert of alerts) {
-        expect([alert.deviceModel, alert.scenario, alert.verdict, alert.fireTime]).toEqual([LOW_END, 'on_device', 'regression', night(20)]);
+        expect([alert.deviceModel, alert.scenario, alert.verdict]).toEqual([LOW_END, 'on_device', 'regression']);
+        expect(detectedOn).toContain(alert.fireTime);
         expect(['inference', 'total']).toContain(alert.phase);
       }
 
@@ -162,9 +167,10 @@ describe('regressions', () => {
       );
       expect(series.status).toBe(200);
       expect(series.body).toHaveLength(24);
-      const night20 = series.body.find((p) => p.fireTime === night(20));
-      expect(night20?.median).toBeGreaterThan(night20?.baseline?.upper ?? Infinity);
-      expect(night20?.alerts).toHaveLength(1);
+      const alerted = alerts.find((a) => a.model === 'inception_v3' && a.phase === 'inference')?.fireTime;
+      const point = series.body.find((p) => p.fireTime === alerted);
+      expect(point?.median).toBeGreaterThan(point?.baseline?.upper ?? Infinity);
+      expect(point?.alerts).toHaveLength(1);
 
       // Each alert reaches the webhook exactly once, after the receiver's two failures.
       const all = before + alerts.length;
@@ -175,7 +181,7 @@ describe('regressions', () => {
       expect(new Set(received).size).toBe(all);
       expect((await alertsOf(schedule)).reduce((sum, a) => sum + a.delivery.attempts, 0)).toBe(all + 2);
       expect(received.every((text) => /^(Regression|Improvement) in slowdown-/.test(text))).toBe(true);
-      expect(received.filter((text) => text.includes(night(20)) && text.includes(' · inference · '))).toHaveLength(2);
+      expect(received.filter((text) => text.includes(' · inference · '))).toHaveLength(2);
 
       const [first] = alerts;
       const triaged = await farm.api.request<AlertView>('PATCH', `/api/alerts/${first?.id}`, { state: 'acknowledged', note: 'a slower build, on purpose' });
