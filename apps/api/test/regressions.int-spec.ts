@@ -186,7 +186,7 @@ describe('regressions', () => {
       const [first] = alerts;
       const triaged = await farm.api.request<AlertView>('PATCH', `/api/alerts/${first?.id}`, { state: 'acknowledged', note: 'a slower build, on purpose' });
       expect(triaged.body).toMatchObject({ state: 'acknowledged', note: 'a slower build, on purpose' });
-      const acknowledged = await farm.api.request<AlertNight[]>('GET', `/api/alerts?schedule=${schedule.id}&night=${encodeURIComponent(night(20))}&state=acknowledged`);
+      const acknowledged = await farm.api.request<AlertNight[]>('GET', `/api/alerts?schedule=${schedule.id}&night=${encodeURIComponent(first?.fireTime ?? '')}&state=acknowledged`);
       expect(acknowledged.body.flatMap((n) => n.alerts.map((a) => a.id))).toEqual([first?.id]);
     } finally {
       receiver.close();
