@@ -1,10 +1,9 @@
-import { quantiles } from '@farm/stats';
+import { quantile, quantiles } from '@farm/stats';
 import { Client } from 'pg';
 import { DEFAULT_DATABASE_URL } from '@farm/db';
 import { migrate } from '../db/migrate';
 import { FarmApi } from '../lib/api';
 import { PreflightError, startStack } from '../lib/stack';
-import { quantile } from '../lib/stats';
 import { formatTable } from '../lib/table';
 
 /**

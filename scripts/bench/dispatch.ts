@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
 import { DEFAULT_REDIS_URL, deviceQueueName } from '@farm/contracts';
+import { quantile } from '@farm/stats';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { FarmApi } from '../lib/api';
 import { cpuSpent, cpuTimes } from '../lib/cpu';
 import { PreflightError, startStack } from '../lib/stack';
-import { quantile } from '../lib/stats';
 import { formatTable } from '../lib/table';
 
 /**

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { BUNDLED_MODELS } from '@farm/contracts';
 import { DEFAULT_DATABASE_URL } from '@farm/db';
+import { quantile } from '@farm/stats';
 import { chromium } from 'playwright-core';
 import chromiumArgs from '../../../device-agent/src/backends/browser/chromium-args.json';
 import { FarmApi } from '../../../scripts/lib/api';
 import { PreflightError, startStack } from '../../../scripts/lib/stack';
-import { quantile } from '../../../scripts/lib/stats';
 
 /**
  * `npm run bench:dashboard`: a finished job of 200 simulated devices × 3 CNNs × 2 scenarios
