@@ -1,4 +1,4 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type {
   CompareResult,
   CompareSeries,
@@ -14,6 +14,7 @@ import type {
   SummaryGroup,
 } from '@farm/contracts';
 import { hodgesLehmannShift, mannWhitneyU, median, ratioOfMediansCI } from '@farm/stats';
+import { JobsService } from '../jobs/jobs.service';
 import { PrismaService } from '../prisma/prisma.service';
 
 /** The phases an iteration is made of; the server's sub-phases lie inside `server`. */
@@ -54,7 +55,10 @@ interface SampleRow extends SeriesKey {
  */
 @Injectable()
 export class AnalysisService {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly jobs: JobsService,
+  ) {}
 
   /**
    * Per device model × model × scenario × phase (× backend × energy method, never mixed in one
@@ -62,7 +66,7 @@ export class AnalysisService {
    * percentile_cont: type 7, as libs/stats), the median's interval, energy.
    */
   async summary(jobId: string, options: SummaryOptions): Promise<JobSummary> {
-    await this.requireJob(jobId);
+    await this.jobs.requireJob(jobId);
     // One pass over the job's rows: each group sorted once for the quantiles and once into an
     // array, whose order statistics give the median's interval.
     const groups = await this.prisma.sql.query<Omit<SummaryGroup, 'p50' | 'median' | 'p90' | 'p95' | 'p99' | 'medianCi'> & { q: number[]; ciLower: number | null; ciUpper: number | null }>(
@@ -130,7 +134,7 @@ export class AnalysisService {
 
   /** Job B against job A, series by series: the shift, its size, its significance and a verdict. */
   async compare(a: string, b: string, options: CompareOptions): Promise<CompareResult> {
-    const [left, right] = await Promise.all([this.requireJob(a).then(() => this.samples(a)), this.requireJob(b).then(() => this.samples(b))]);
+    const [left, right] = await Promise.all([this.jobs.requireJob(a).then(() => this.samples(a)), this.jobs.requireJob(b).then(() => this.samples(b))]);
     const key = (s: SampleRow) => Object.values(seriesKeyOf(s)).join('\u0000');
     const inA = new Map(left.map((s) => [key(s), s]));
     const series: CompareSeries[] = [];
@@ -183,11 +187,6 @@ export class AnalysisService {
         GROUP BY ${SERIES}`,
       [jobId, false, false, phases ?? null],
     );
-  }
-
-  private async requireJob(id: string): Promise<void> {
-    const found = await this.prisma.sql.query<{ id: string }>(`SELECT id FROM jobs WHERE id = $1::uuid`, [id]);
-    if (found.length === 0) throw new NotFoundException(`job ${id} does not exist`);
   }
 }
 

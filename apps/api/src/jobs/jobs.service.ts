@@ -204,7 +204,8 @@ export class JobsService {
     return new Map(rows.map(({ jobId, ...progress }) => [jobId, progress]));
   }
 
-  private async requireJob(id: string): Promise<void> {
+  /** Throws 404 unless the job exists. */
+  async requireJob(id: string): Promise<void> {
     const found = await this.prisma.job.count({ where: { id } });
     if (found === 0) throw new NotFoundException(`job ${id} does not exist`);
   }
