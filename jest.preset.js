@@ -12,7 +12,7 @@ module.exports = {
   transform: { '^.+\\.(t|j)s$': ['@swc/jest', { ...swcrc, swcrc: false }] },
   moduleNameMapper: {
     '^@farm/models/browser$': '<rootDir>/libs/models/src/browser.ts',
-    '^@farm/(contracts|db|models|stats)$': '<rootDir>/libs/$1/src/index.ts',
+    '^@farm/(client|contracts|db|models|stats)$': '<rootDir>/libs/$1/src/index.ts',
   },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
 };

@@ -1,5 +1,5 @@
 import { BUNDLED_MODELS, type SummaryGroup } from '@farm/contracts';
-import { FarmApi } from './lib/api';
+import { FarmApi } from '@farm/client';
 import { PreflightError, startStack } from './lib/stack';
 import { fixed, formatTable } from './lib/table';
 

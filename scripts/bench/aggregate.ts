@@ -2,7 +2,7 @@ import { quantile, quantiles } from '@farm/stats';
 import { Client } from 'pg';
 import { DEFAULT_DATABASE_URL } from '@farm/db';
 import { migrate } from '../db/migrate';
-import { FarmApi } from '../lib/api';
+import { FarmApi } from '@farm/client';
 import { PreflightError, startStack } from '../lib/stack';
 import { formatTable } from '../lib/table';
 

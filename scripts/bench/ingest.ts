@@ -13,7 +13,7 @@ import {
 } from '@farm/contracts';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { FarmApi } from '../lib/api';
+import { FarmApi } from '@farm/client';
 import { cpuSpent, cpuTimes } from '../lib/cpu';
 import { PreflightError, startStack } from '../lib/stack';
 import { formatTable } from '../lib/table';

@@ -1,5 +1,5 @@
 import type { ApiError, ScheduleRunView, ScheduleView } from '@farm/contracts';
-import { FarmApi } from '../../../scripts/lib/api';
+import { FarmApi } from '@farm/client';
 import { startService, waitForHttp, type Service } from '../../../scripts/lib/processes';
 import { freePort } from '../../../scripts/lib/stack';
 import { startTestFarm, until, type TestFarm } from './support';

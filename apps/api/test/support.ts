@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { FarmApi } from '../../../scripts/lib/api';
+import { FarmApi } from '@farm/client';
 import { startStack, type Stack } from '../../../scripts/lib/stack';
 
 /** Settings that make failures show in seconds rather than minutes. */

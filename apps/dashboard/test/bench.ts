@@ -4,7 +4,7 @@ import { DEFAULT_DATABASE_URL } from '@farm/db';
 import { quantile } from '@farm/stats';
 import { chromium } from 'playwright-core';
 import chromiumArgs from '../../../device-agent/src/backends/browser/chromium-args.json';
-import { FarmApi } from '../../../scripts/lib/api';
+import { FarmApi } from '@farm/client';
 import { PreflightError, startStack } from '../../../scripts/lib/stack';
 
 /**

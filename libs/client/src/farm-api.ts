@@ -1,13 +1,24 @@
 import type { JobSpecInput, JobSummary, JobView } from '@farm/contracts';
 
-/** A small client of the farm's public API for scripts and tests. */
+export interface FarmApiOptions {
+  /** Sent as `Authorization: Bearer <token>` on every request. */
+  token?: string;
+}
+
+/** A small client of the farm's public API, for the CLI, scripts and tests. */
 export class FarmApi {
-  constructor(readonly baseUrl: string) {}
+  constructor(
+    readonly baseUrl: string,
+    private readonly options: FarmApiOptions = {},
+  ) {}
 
   async request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (this.options.token) headers['authorization'] = `Bearer ${this.options.token}`;
     const response = await fetch(new URL(path, this.baseUrl), {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(60_000),
     });

@@ -1,0 +1,1 @@
+export { FarmApi, type FarmApiOptions } from './farm-api';
