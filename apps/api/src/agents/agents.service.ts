@@ -76,39 +76,49 @@ export class AgentsService {
     return { agentId: agent.id, devices, heartbeatIntervalMs: this.config.HEARTBEAT_INTERVAL_MS };
   }
 
+  /**
+   * Every agent's every beat, with all its devices: plain SQL on the pool, as the run reports
+   * take, rather than through Prisma's query compiler.
+   */
   async heartbeat(agentId: string, beat: Heartbeat): Promise<HeartbeatAck> {
+    const { sql } = this.prisma;
     const now = new Date();
-    const touched = await this.prisma.agent.updateMany({
-      where: { id: agentId, session: beat.session, state: 'online' },
-      data: { lastHeartbeatAt: now, state: 'online' },
-    });
-    if (touched.count === 0) return { stop: [], registered: false };
+    const touched = await sql.execute(
+      `UPDATE agents SET last_heartbeat_at = $1 WHERE id = $2::uuid AND session = $3 AND state = 'online'`,
+      [now, agentId, beat.session],
+    );
+    if (touched === 0) return { stop: [], registered: false };
 
     if (beat.devices.length > 0) {
-      await this.prisma.$executeRawUnsafe(
+      await sql.execute(
         `UPDATE devices SET battery_pct = h.battery, temperature_c = h.temperature, charging = h.charging, last_seen_at = $1
-           FROM unnest($2::text[], $3::text[], $4::float8[], $5::float8[], $6::bool[]) AS h(serial, backend, battery, temperature, charging)
-          WHERE devices.agent_id = $7::uuid AND devices.serial = h.serial AND devices.backend::text = h.backend`,
-        now,
-        beat.devices.map((d) => d.serial),
-        beat.devices.map((d) => d.backend),
-        beat.devices.map((d) => d.health.batteryPct),
-        beat.devices.map((d) => d.health.temperatureC),
-        beat.devices.map((d) => d.health.charging),
-        agentId,
+           FROM json_to_recordset($2::json) AS h(serial text, backend text, battery float8, temperature float8, charging bool)
+          WHERE devices.agent_id = $3::uuid AND devices.serial = h.serial AND devices.backend::text = h.backend`,
+        [
+          now,
+          JSON.stringify(
+            beat.devices.map((d) => ({
+              serial: d.serial,
+              backend: d.backend,
+              battery: d.health.batteryPct,
+              temperature: d.health.temperatureC,
+              charging: d.health.charging,
+            })),
+          ),
+          agentId,
+        ],
       );
     }
     if (beat.lost.length > 0) await this.loseDevices(agentId, beat.lost);
 
     if (beat.active.length === 0) return { stop: [], registered: true };
     // Runs the agent is still running but should not be: cancelled, timed out, or superseded.
-    const rows = await this.prisma.$queryRawUnsafe<{ id: string }[]>(
-      `SELECT a.run_id AS id FROM unnest($1::uuid[], $2::int[]) AS a(run_id, attempt)
+    const rows = await sql.query<{ id: string }>(
+      `SELECT a.run_id AS id FROM json_to_recordset($1::json) AS a(run_id uuid, attempt int)
          LEFT JOIN runs r ON r.id = a.run_id
          LEFT JOIN jobs j ON j.id = r.job_id
         WHERE r.id IS NULL OR r.attempt <> a.attempt OR r.status = 'finished' OR j.status = 'cancelled'`,
-      beat.active.map((a) => a.runId),
-      beat.active.map((a) => a.attempt),
+      [JSON.stringify(beat.active.map((a) => ({ run_id: a.runId, attempt: a.attempt })))],
     );
     return { stop: rows.map((r) => r.id), registered: true };
   }
