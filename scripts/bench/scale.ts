@@ -210,6 +210,7 @@ async function main(): Promise<void> {
         SIM_TAGS: tag,
         LOG_LEVEL: 'warn',
       })),
+      agentsTimeoutMs: 300_000,
     });
     await db.connect();
     const api = new FarmApi(stack.apiUrl);
