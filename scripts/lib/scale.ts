@@ -1,7 +1,10 @@
 import type { JobSpecInput } from '@farm/contracts';
 import type { FarmApi } from '@farm/client';
 import { quantile } from '@farm/stats';
-import type { Client } from 'pg';
+import type { Client, Pool } from 'pg';
+
+/** A connection or a pool: a bench that runs for minutes reads through a pool, which reconnects. */
+type Db = Client | Pool;
 
 /** Rows one run makes: a cold model load, then each iteration's phases (warm-up included). */
 export function expectedRows(scenario: 'on_device' | 'cloud', iterations: number): number {
@@ -21,6 +24,12 @@ export interface ScaleFigures {
   makespanS: number;
   /** The sum of the runs' durations (started_at to finished_at) divided by the devices. */
   idealS: number;
+  /**
+   * The same from what the devices measured: each run's leaf phases summed (model load, and each
+   * iteration's client phases; totals and the server's sub-phases lie inside them), times the
+   * share of modelled time a simulated phase really waits. Without the report path's latency.
+   */
+  idealFromPhasesS: number;
   /** The busiest device's runs' durations summed: no dispatch of runs bound to devices can beat it. */
   deviceBoundS: number;
   runsPerS: number;
@@ -39,6 +48,8 @@ interface RunRow {
   started: number;
   finished: number;
   rows: number;
+  /** Sum of the run's leaf phases, ms, as measured. */
+  phaseMs: number;
 }
 
 /**
@@ -48,35 +59,42 @@ interface RunRow {
  */
 export async function runScaleJob(
   api: FarmApi,
-  db: Client,
+  db: Db,
   spec: JobSpecInput & { iterations: number; warmup: number },
-  options: { timeoutMs: number; pollMs?: number },
+  options: { timeoutMs: number; pollMs?: number; onSubmitted?: () => Promise<void>; timeScale: number },
 ): Promise<ScaleFigures> {
   const submitted = performance.now();
   const job = await api.submit(spec);
   const submitMs = performance.now() - submitted;
+  await options.onSubmitted?.();
   for (const started = Date.now(); ; ) {
     const { rows } = await db.query<{ done: boolean }>(`SELECT finished_at IS NOT NULL AS done FROM jobs WHERE id = $1`, [job.id]);
     if (rows[0]?.done) break;
     if (Date.now() - started > options.timeoutMs) throw new Error(`job ${job.id} did not finish within ${options.timeoutMs / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 500));
   }
-  return scaleFigures(db, job.id, spec.iterations + spec.warmup, submitMs);
+  return scaleFigures(db, job.id, spec.iterations + spec.warmup, submitMs, options.timeScale);
 }
 
-async function scaleFigures(db: Client, jobId: string, iterations: number, submitMs: number): Promise<ScaleFigures> {
+async function scaleFigures(db: Db, jobId: string, iterations: number, submitMs: number, timeScale: number): Promise<ScaleFigures> {
   const { rows: runs } = await db.query<RunRow>(
     `SELECT r.device_id AS "deviceId", r.scenario::text AS scenario, r.result::text AS result, r.attempt,
             extract(epoch FROM r.started_at - j.created_at) * 1000 AS started,
             extract(epoch FROM r.finished_at - j.created_at) * 1000 AS finished,
-            (SELECT count(*) FROM measurements m WHERE m.run_id = r.id AND m.attempt = r.attempt)::int AS rows
-       FROM runs r JOIN jobs j ON j.id = r.job_id WHERE j.id = $1`,
+            m.rows, m.phase_ms AS "phaseMs"
+       FROM runs r JOIN jobs j ON j.id = r.job_id
+       CROSS JOIN LATERAL (
+         SELECT count(*)::int AS rows,
+                coalesce(sum(duration_ms) FILTER (WHERE phase <> 'total' AND phase::text NOT LIKE 'server\\_%'), 0) AS phase_ms
+           FROM measurements WHERE run_id = r.id AND attempt = r.attempt) m
+      WHERE j.id = $1`,
     [jobId],
   );
   const byDevice = new Map<string, RunRow[]>();
   for (const run of runs) {
     run.started = Number(run.started);
     run.finished = Number(run.finished);
+    run.phaseMs = Number(run.phaseMs);
     byDevice.set(run.deviceId, [...(byDevice.get(run.deviceId) ?? []), run]);
   }
   const busy = [...byDevice.values()].map((list) => list.reduce((sum, r) => sum + (r.finished - r.started), 0));
@@ -97,6 +115,7 @@ async function scaleFigures(db: Client, jobId: string, iterations: number, submi
     submitMs,
     makespanS: makespanMs / 1000,
     idealS: busy.reduce((a, b) => a + b, 0) / byDevice.size / 1000,
+    idealFromPhasesS: (runs.reduce((sum, r) => sum + r.phaseMs, 0) * timeScale) / byDevice.size / 1000,
     deviceBoundS: Math.max(...busy) / 1000,
     runsPerS: runs.length / (makespanMs / 1000),
     rows,

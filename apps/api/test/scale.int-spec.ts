@@ -31,7 +31,7 @@ describe('scale', () => {
       farm.api,
       farm.db,
       { name: 'scale', models: [...BUNDLED_MODELS], scenarios: ['on_device', 'cloud'], devices: { tags: [farm.tag] }, iterations: 2, warmup: 1 },
-      { timeoutMs: 120_000, pollMs: 100 },
+      { timeoutMs: 120_000, pollMs: 100, timeScale: 1 },
     );
     const ratio = figures.makespanS / figures.idealS;
     console.log(`scale: ${figures.runs} runs on ${figures.devices} devices, makespan ${figures.makespanS.toFixed(1)} s, ideal ${figures.idealS.toFixed(1)} s, ratio ${ratio.toFixed(3)}`);

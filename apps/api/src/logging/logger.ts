@@ -59,10 +59,9 @@ export class PinoNestLogger implements LoggerService {
   }
 }
 
-/** Ids a request's path names, so its log line can be found by job, run, device or agent. */
+/** Ids a request's path names, so its log line can be found by job, device or agent. */
 const PATH_IDS: [RegExp, string][] = [
   [/\/jobs\/([0-9a-f-]{36})/i, 'jobId'],
-  [/\/runs\/([0-9a-f-]{36})/i, 'runId'],
   [/\/devices\/([0-9a-f-]{36})/i, 'deviceId'],
   [/\/agents\/([0-9a-f-]{36})/i, 'agentId'],
 ];
