@@ -36,15 +36,20 @@ export class RunExecution {
   private sent = 0;
   private lastFlush = Date.now();
   private details: RunDetails | undefined;
+  /** Every line about the attempt carries its job, run, device and attempt. */
+  private readonly log: Logger;
 
   constructor(
     readonly assignment: RunAssignment,
     private readonly serial: string,
     private readonly backend: DeviceBackend,
     private readonly reporter: Reporter,
-    private readonly log: Logger,
+    log: Logger,
     private readonly timeoutMs: number,
-  ) {}
+  ) {
+    const { jobId, runId, deviceId, attempt } = assignment;
+    this.log = log.child({ jobId, runId, deviceId, serial, attempt });
+  }
 
   stop(reason: StopReason): void {
     if (!this.controller.signal.aborted) this.controller.abort(new RunStopped(reason));
@@ -58,7 +63,7 @@ export class RunExecution {
     // attempt the API did not grant can never store a row or move its run.
     void this.send({ type: 'claim', runId, attempt }).then(
       (ack) => {
-        if (!ack.ok) this.log.info({ runId, attempt, reason: ack.stop }, 'claim refused; attempt stopped');
+        if (!ack.ok) this.log.info({ reason: ack.stop }, 'claim refused; attempt stopped');
         this.onAck(ack);
       },
       () => this.stop('stale'),
@@ -78,8 +83,8 @@ export class RunExecution {
     // The device's lane delivers these before its next claim, so the device can go on now;
     // if the agent dies first, the API recovers the attempt as it does any lost one.
     this.send({ type: 'finish', runId, attempt, rows: this.sent, ...(error && { error }), ...(this.details && { details: this.details }) }).then(
-      () => this.log.info({ runId, attempt, rows: this.sent, error: error?.kind }, 'attempt finished'),
-      (failure: unknown) => this.log.error({ runId, attempt }, `finish not delivered: ${String(failure)}`),
+      () => this.log.info({ rows: this.sent, error: error?.kind }, 'attempt finished'),
+      (failure: unknown) => this.log.error(`finish not delivered: ${String(failure)}`),
     );
   }
 

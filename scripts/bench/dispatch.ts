@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
-import { DEFAULT_REDIS_URL, deviceQueueName } from '@farm/contracts';
+import { DEFAULT_REDIS_URL } from '@farm/contracts';
 import { quantile } from '@farm/stats';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -9,6 +9,7 @@ import { FarmApi } from '@farm/client';
 import { cpuSpent, cpuTimes } from '../lib/cpu';
 import { PreflightError, startStack } from '../lib/stack';
 import { formatTable } from '../lib/table';
+import { waitForWorkers } from '../lib/workers';
 
 /**
  * `npm run bench:dispatch`: 1,000 zero-length runs on 100 simulated devices through the whole
@@ -75,28 +76,6 @@ async function rawBullmq(redisUrl: string): Promise<Figures> {
   return figures;
 }
 
-/**
- * Waits until every device's queue has its agent's worker listening, as the raw run waits for
- * its workers: the agent registers its devices first and opens their workers after, and the
- * figure is the farm's dispatch, not its start-up.
- */
-async function waitForWorkers(api: FarmApi, redisUrl: string, prefix: string): Promise<void> {
-  const devices = (await api.request<{ id: string }[]>('GET', '/api/devices?tag=bench-dispatch&state=available')).body;
-  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const queues = devices.map((d) => new Queue(deviceQueueName(d.id), { connection, prefix }));
-  try {
-    for (const started = Date.now(); ; ) {
-      const counts = await Promise.all(queues.map((q) => q.getWorkersCount()));
-      if (counts.every((n) => n > 0)) return;
-      if (Date.now() - started > 60_000) throw new Error('the agent did not open its device queues within 60 s');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  } finally {
-    await Promise.all(queues.map((q) => q.close()));
-    await connection.quit();
-  }
-}
-
 async function farmRound(api: FarmApi, db: Client, round: string, processes: ReadonlyMap<number, string>): Promise<Figures> {
   const cpuBefore = cpuTimes();
   const started = performance.now();
@@ -142,7 +121,7 @@ async function farm(redisUrl: string): Promise<Figures> {
   await db.connect();
   try {
     const api = new FarmApi(stack.apiUrl);
-    await waitForWorkers(api, redisUrl, prefix);
+    await waitForWorkers(api, redisUrl, prefix, 'bench-dispatch');
     let figures: Figures | undefined;
     const processes = new Map<number, string>([[process.pid, 'bench']]);
     if (stack.api.child.pid) processes.set(stack.api.child.pid, 'api');

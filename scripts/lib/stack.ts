@@ -16,6 +16,8 @@ export interface StackOptions {
   /** Start the inference server too (the cloud side of real devices), and point agents at it. */
   inferenceServer?: boolean;
   quiet?: boolean;
+  /** How long the agents may take to register (many agents starting at once on a small host take a while). */
+  agentsTimeoutMs?: number;
 }
 
 export interface Stack {
@@ -84,7 +86,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await waitForHttp(`${apiUrl}/api/health`, api);
     if (inference) await waitForHttp(`${inferenceUrl}/health`, inference, 120_000);
     for (const agentEnv of options.agents ?? []) startAgent(agentEnv);
-    await waitForDevices(apiUrl, options.agents ?? []);
+    await waitForDevices(apiUrl, options.agents ?? [], options.agentsTimeoutMs);
   } catch (error) {
     await stack.stop();
     throw error;

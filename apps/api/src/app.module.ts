@@ -19,6 +19,8 @@ import { ExportService } from './export/export.service';
 import { HealthController } from './health/health.controller';
 import { JobsController } from './jobs/jobs.controller';
 import { JobsService } from './jobs/jobs.service';
+import { MetricsController } from './metrics/metrics.controller';
+import { MetricsService } from './metrics/metrics.service';
 import { ModelsController } from './models/models.controller';
 import { ModelsService } from './models/models.service';
 import { PrismaService } from './prisma/prisma.service';
@@ -44,6 +46,7 @@ export class AppModule {
       controllers: [JobsController, AnalysisController, DevicesController, AgentsController, HealthController, ModelsController, ExportController, JobEventsController,
         SchedulesController,
         RegressionsController,
+        MetricsController,
       ],
       providers: [
         { provide: API_CONFIG, useValue: config },
@@ -51,6 +54,7 @@ export class AppModule {
         PrismaService,
         RedisService,
         DispatchService,
+        MetricsService,
         ReaperService,
         RunsRepository,
         RunLifecycleService,

@@ -2,20 +2,24 @@ import 'reflect-metadata';
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { Logger, type INestApplication, type LogLevel } from '@nestjs/common';
+import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { json, static as serveStatic, type RequestHandler } from 'express';
 import { AppModule } from './app.module';
 import type { ApiConfig } from './config/config';
+import { createLogger, PinoNestLogger, requestLogger } from './logging/logger';
 
 /** Builds the API application (not yet listening): used by main, the tests and the OpenAPI export. */
 export async function createApi(config: ApiConfig): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule.forRoot(config), { logger: nestLogLevels(config.LOG_LEVEL), bodyParser: false });
+  const logger = createLogger(config.LOG_LEVEL);
+  const app = await NestFactory.create(AppModule.forRoot(config), { logger: new PinoNestLogger(logger), bodyParser: false });
+  app.use(requestLogger(logger));
   // Agents upload measurement batches of a few thousand rows at once.
   app.use(json({ limit: '8mb' }));
   for (const handler of await dashboard()) app.use(handler);
-  app.setGlobalPrefix('api');
+  // Prometheus scrapes /metrics, where exporters serve it.
+  app.setGlobalPrefix('api', { exclude: ['metrics'] });
   app.enableShutdownHooks();
   SwaggerModule.setup('api/docs', app, () => openApiDocument(app), { jsonDocumentUrl: 'api/docs/openapi.json' });
   return app;
@@ -42,7 +46,7 @@ async function dashboard(): Promise<RequestHandler[]> {
   try {
     const { stdout } = await promisify(execFile)(process.execPath, ['-r', require.resolve('@swc-node/register'), DASHBOARD_BUILD], { timeout: 300_000 });
     const dir = stdout.trim().split('\n').pop() ?? '';
-    const outsideApi = (url: string): boolean => !/^\/api(\/|$)/.test(url);
+    const outsideApi = (url: string): boolean => !/^\/(api|metrics)(\/|$)/.test(url);
     const assets = serveStatic(dir, { index: false, maxAge: '1y', immutable: true });
     return [
       (req, res, next) => {
@@ -60,12 +64,4 @@ async function dashboard(): Promise<RequestHandler[]> {
     new Logger('Dashboard').error(`not served: its build failed: ${error instanceof Error ? error.message : String(error)}`);
     return [];
   }
-}
-
-const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-const FROM_CONFIG: Record<ApiConfig['LOG_LEVEL'], number> = { silent: 0, fatal: 1, error: 2, warn: 3, info: 4, debug: 5, trace: 6 };
-
-function nestLogLevels(level: ApiConfig['LOG_LEVEL']): LogLevel[] | false {
-  const count = FROM_CONFIG[level];
-  return count === 0 ? false : LEVELS.slice(0, count);
 }

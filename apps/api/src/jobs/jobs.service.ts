@@ -73,8 +73,11 @@ export class JobsService {
     }
 
     const deadlineAt = new Date(Date.now() + spec.deadlineMinutes * 60_000);
-    const rows = devices.flatMap((device) =>
-      spec.models.flatMap((model) => spec.scenarios.map((scenario) => ({ deviceId: device.id, model, scenario }))),
+    // Device innermost: the runs are enqueued in this order, in chunks, so the first chunk gives
+    // every device its first run and none waits for the whole fan-out. A device's own runs keep
+    // their order (model, then scenario).
+    const rows = spec.models.flatMap((model) =>
+      spec.scenarios.flatMap((scenario) => devices.map((device) => ({ deviceId: device.id, model, scenario }))),
     );
     // Plain SQL in one transaction: a submission is on the path of every run it makes.
     const { job, runs } = await this.prisma.transaction(async (sql) => {
@@ -125,6 +128,7 @@ export class JobsService {
       await this.prisma.job.delete({ where: { id: job.id } });
       throw new ServiceUnavailableException('the run queue is unreachable; the job was not created');
     }
+    this.logger.log({ msg: 'job created', jobId: job.id, name: job.name, runs: runs.length });
     return toJobView(job, { ...emptyProgress(), total: runs.length, queued: runs.length }, runs);
   }
 

@@ -19,6 +19,7 @@ function run(overrides: Partial<LockedRun> = {}): LockedRun {
     network: 'wifi',
     deadlineAt: new Date('2030-01-01T00:00:00Z'),
     healthFailures: 0,
+    startedAt: null,
     ...overrides,
   };
 }

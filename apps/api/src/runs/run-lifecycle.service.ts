@@ -10,6 +10,7 @@ import {
 } from '@farm/contracts';
 import { API_CONFIG, type ApiConfig } from '../config/config';
 import { DispatchService, type Dispatchable, type QueuedAttempt } from '../dispatch/dispatch.service';
+import { MetricsService, type EndedRun } from '../metrics/metrics.service';
 import { PrismaService, type Sql } from '../prisma/prisma.service';
 import { RunsRepository, unique, type LockedRun, type MeasurementRow, type RunSelection, type RunTransition, type RunUpdate } from './runs.repository';
 
@@ -27,6 +28,10 @@ interface Effects {
   started: Set<string>;
   remove: QueuedAttempt[];
   stop: { runIds: string[]; reason: StopRunsEvent['reason'] }[];
+  /** Runs this transaction finished, told to the metrics and the log after the commit. */
+  ended: (EndedRun & { runId: string; jobId: string; deviceId: string; attempt: number; errorKind: string | null })[];
+  /** Measurement rows of the batch and how many were new. */
+  stored: { rows: MeasurementRow[]; inserted: number };
 }
 
 /**
@@ -43,6 +48,7 @@ export class RunLifecycleService {
     private readonly prisma: PrismaService,
     private readonly runs: RunsRepository,
     private readonly dispatch: DispatchService,
+    private readonly metrics: MetricsService,
   ) {}
 
   async applyReports(agentId: string, reports: readonly RunReport[]): Promise<RunReportAck[]> {
@@ -65,6 +71,7 @@ export class RunLifecycleService {
         switch (report.type) {
           case 'claim':
             update.claimed = true;
+            run.startedAt = new Date();
             run.status = update.status = 'preparing';
             if (run.jobStatus === 'queued') effects.started.add(run.jobId);
             break;
@@ -82,7 +89,7 @@ export class RunLifecycleService {
         acks.push({ runId: report.runId, ok: true });
       }
 
-      await this.runs.insertMeasurements(tx, rows);
+      effects.stored = { rows, inserted: await this.runs.insertMeasurements(tx, rows) };
       const stored = await this.runs.countMeasurements(
         tx,
         finishes.filter((f) => !f.error).map((f) => ({ runId: f.run.id, attempt: f.run.attempt })),
@@ -155,7 +162,9 @@ export class RunLifecycleService {
 
   /** Ends every job whose runs have all finished (a repair: normally done after each commit). */
   async finishCompletedJobs(): Promise<number> {
-    return (await this.runs.finishCompletedJobs(this.prisma.sql, 'all')).length;
+    const finished = await this.runs.finishCompletedJobs(this.prisma.sql, 'all');
+    for (const jobId of finished) this.logger.log({ msg: 'job finished', jobId });
+    return finished.length;
   }
 
   /** Takes a device out of service for an operator: its queued runs end, a running one finishes. */
@@ -187,6 +196,9 @@ export class RunLifecycleService {
       const update = byId.get(run.id) ?? { id: run.id, deviceId: run.deviceId, status: run.status, claimed: false };
       byId.set(run.id, { ...update, status: end.status, end });
       if (end.status === 'queued') effects.enqueue.push({ assignment: assignmentOf(run, end.attempt), priority: run.priority });
+      if (end.result) {
+        effects.ended.push({ runId: run.id, jobId: run.jobId, deviceId: run.deviceId, attempt: end.attempt, scenario: run.scenario, result: end.result, errorKind: end.errorKind, startedAt: run.startedAt });
+      }
       effects.jobs.add(run.jobId);
     }
     const changed = [...byId.values()];
@@ -220,12 +232,17 @@ export class RunLifecycleService {
   }
 
   private async transact<T>(work: (tx: Sql, effects: Effects) => Promise<T>): Promise<T> {
-    const effects: Effects = { enqueue: [], jobs: new Set(), started: new Set(), remove: [], stop: [] };
+    const effects: Effects = { enqueue: [], jobs: new Set(), started: new Set(), remove: [], stop: [], ended: [], stored: { rows: [], inserted: 0 } };
     const result = await this.prisma.transaction((tx) => work(tx, effects));
+    this.metrics.measurementsStored(effects.stored.rows, effects.stored.inserted);
+    this.metrics.runsEnded(effects.ended);
+    for (const { runId, jobId, deviceId, attempt, result, errorKind } of effects.ended) {
+      this.logger.log({ msg: 'run ended', jobId, runId, deviceId, attempt, result, errorKind });
+    }
     // Whether a job is complete is asked after the commit: two transactions ending a job's last
     // runs side by side cannot see each other's uncommitted rows, but the later commit's check
     // sees both. The reaper asks again, in case this process dies right here.
-    await this.runs.finishCompletedJobs(this.prisma.sql, [...effects.jobs]);
+    for (const jobId of await this.runs.finishCompletedJobs(this.prisma.sql, [...effects.jobs])) this.logger.log({ msg: 'job finished', jobId });
     // After the commit: the database already says what must happen, so a failure here is
     // logged and repaired by the reaper, never rolled back into an inconsistent state.
     await Promise.all([

@@ -21,6 +21,8 @@ export interface LockedRun {
   deadlineAt: Date;
   /** The device's failed checks in a row, as the lock read them. */
   healthFailures: number;
+  /** When the current attempt was claimed; null while queued. */
+  startedAt: Date | null;
 }
 
 /** The state an ended attempt leaves its run in. */
@@ -64,7 +66,7 @@ export class RunsRepository {
       `SELECT r.id, r.job_id AS "jobId", r.device_id AS "deviceId", d.agent_id AS "agentId", r.model,
               r.scenario::text AS scenario, r.attempt, r.status::text AS status, j.status::text AS "jobStatus",
               j.max_attempts AS "maxAttempts", j.priority, j.iterations, j.warmup, j.network, j.deadline_at AS "deadlineAt",
-              d.health_failures AS "healthFailures"
+              d.health_failures AS "healthFailures", r.started_at AS "startedAt"
          FROM runs r JOIN jobs j ON j.id = r.job_id JOIN devices d ON d.id = r.device_id
         WHERE ${filter}
         ORDER BY r.id

@@ -4,8 +4,9 @@ import type { FaultKind, FaultPlan } from './faults';
 import { CNN_COSTS, costBySize, PROFILES, type CnnCost, type ProfileName } from './profiles';
 import { TimingModel, seededRandom, toMeasurement } from './timing-model';
 
-/** How long the API may take to describe a registered model. */
+/** How long the API may take to describe a registered model, and how often it is asked when it is that slow. */
 const MODEL_FETCH_TIMEOUT_MS = 10_000;
+const MODEL_FETCH_TRIES = 3;
 
 export interface SimulatedOptions {
   agentName: string;
@@ -105,9 +106,7 @@ export class SimulatedBackend implements DeviceBackend {
     if ((BUNDLED_MODELS as readonly string[]).includes(name)) return Promise.resolve(CNN_COSTS[name as BundledModel]);
     let cost = this.registered.get(name);
     if (!cost) {
-      cost = fetchModelView(this.options.apiUrl, name, { signal: AbortSignal.timeout(MODEL_FETCH_TIMEOUT_MS) }).then((view) =>
-        costBySize(view.sizeBytes, requireImageInput(view)),
-      );
+      cost = this.fetchCost(name);
       this.registered.set(name, cost);
       // A failure is not kept: the next run asks again.
       cost.catch(() => this.registered.delete(name));
@@ -118,6 +117,21 @@ export class SimulatedBackend implements DeviceBackend {
       const retryable = error.kind === 'unreachable' || error.kind === 'timeout';
       throw new RunError(retryable ? 'infrastructure' : 'benchmark', `the simulator has no timing model for "${name}": ${error.message}`);
     });
+  }
+
+  /**
+   * A busy API (a large job being fanned out while a thousand devices report) may answer late:
+   * a timed-out request is sent again before the run gives up; a refused one is not.
+   */
+  private async fetchCost(name: string): Promise<CnnCost> {
+    for (let tries = 1; ; tries++) {
+      try {
+        const view = await fetchModelView(this.options.apiUrl, name, { signal: AbortSignal.timeout(MODEL_FETCH_TIMEOUT_MS) });
+        return costBySize(view.sizeBytes, requireImageInput(view));
+      } catch (error) {
+        if (tries >= MODEL_FETCH_TRIES || !(error instanceof RegisteredModelError && error.kind === 'timeout')) throw error;
+      }
+    }
   }
 
   private async emit(context: RunContext, draws: ReturnType<TimingModel['iteration']>, iteration: number, warmup: boolean): Promise<void> {
