@@ -143,6 +143,16 @@ export class JobsService {
     };
   }
 
+  /** Jobs without their runs: those not finished, and those finished in the last `finishedWithinMs`. */
+  async unfinished(finishedWithinMs: number): Promise<JobView[]> {
+    const jobs = await this.prisma.job.findMany({
+      where: { OR: [{ finishedAt: null }, { finishedAt: { gte: new Date(Date.now() - finishedWithinMs) } }] },
+      orderBy: { createdAt: 'desc' },
+    });
+    const progress = await this.progress(jobs.map((j) => j.id));
+    return jobs.map((job) => toJobView(job, progress.get(job.id) ?? emptyProgress()));
+  }
+
   async get(id: string): Promise<JobView> {
     const job = await this.prisma.job.findUnique({ where: { id }, include: { runs: { orderBy: [{ deviceId: 'asc' }, { model: 'asc' }, { scenario: 'asc' }] } } });
     if (!job) throw new NotFoundException(`job ${id} does not exist`);
