@@ -111,8 +111,7 @@ export class AnalysisService {
    * against cloud as a ratio of median totals with a bootstrap interval.
    */
   async study(jobId: string): Promise<StudyAnswer> {
-    const summary = await this.summary(jobId, { includeWarmup: false, includeErrored: false });
-    const totals = await this.samples(jobId, ['total']);
+    const [summary, totals] = await Promise.all([this.summary(jobId, { includeWarmup: false, includeErrored: false }), this.samples(jobId, ['total'])]);
     const key = (g: { deviceModel: string; backend: string; model: string }) => `${g.deviceModel}\u0000${g.backend}\u0000${g.model}`;
     const pairs = new Map<string, StudyPair>();
     for (const g of summary.groups) {
