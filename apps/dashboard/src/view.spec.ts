@@ -1,5 +1,5 @@
 import type { DeviceView, RunView, SummaryGroup } from '@farm/contracts';
-import { fieldErrors, percentDone, phaseBars, runGrid, runTone, tailBars } from './view';
+import { fieldErrors, JOB_FORM_FIELDS, percentDone, phaseBars, runGrid, runTone, tailBars } from './view';
 
 const group = (overrides: Partial<SummaryGroup>): SummaryGroup => ({
   deviceModel: 'Pixel 7',
@@ -50,7 +50,7 @@ describe('fieldErrors', () => {
         { path: 'iterations', message: 'too small' },
         { path: 'warmup', message: 'too big' },
         { path: '', message: 'bad body' },
-      ]),
+      ], JOB_FORM_FIELDS),
     ).toEqual({
       models: ['unknown model "x"'],
       'devices.tags': ['too short'],

@@ -17,15 +17,16 @@ export function JobDetailPage({ jobId }: { jobId: string }) {
   const study = useApi<StudyAnswer>(`/jobs/${jobId}/study`);
   const [cancelError, setCancelError] = useState<string>();
 
-  const finished = live?.finished === true;
-  // The figures are read again once the job has ended: its last runs are in them then.
+  // The figures are read again once a job seen running has ended: its last runs are in them
+  // then. A job that had ended when the page opened is read once.
+  const endedSinceRead = live?.finished === true && job.data !== undefined && job.data.finishedAt === null;
   const { reload: reloadSummary } = summary;
   const { reload: reloadStudy } = study;
   useEffect(() => {
-    if (!finished) return;
+    if (!endedSinceRead) return;
     reloadSummary();
     reloadStudy();
-  }, [finished, reloadSummary, reloadStudy]);
+  }, [endedSinceRead, reloadSummary, reloadStudy]);
 
   const cancel = async (): Promise<void> => {
     try {
