@@ -153,11 +153,12 @@ export class JobsService {
     return jobs.map((job) => toJobView(job, progress.get(job.id) ?? emptyProgress()));
   }
 
-  async get(id: string): Promise<JobView> {
-    const job = await this.prisma.job.findUnique({ where: { id }, include: { runs: { orderBy: [{ deviceId: 'asc' }, { model: 'asc' }, { scenario: 'asc' }] } } });
+  /** A job with its progress, and its runs unless asked not to. */
+  async get(id: string, options: { runs: boolean } = { runs: true }): Promise<JobView> {
+    const job = await this.prisma.job.findUnique({ where: { id }, include: { runs: options.runs && { orderBy: [{ deviceId: 'asc' }, { model: 'asc' }, { scenario: 'asc' }] } } });
     if (!job) throw new NotFoundException(`job ${id} does not exist`);
     const progress = await this.progress([id]);
-    return toJobView(job, progress.get(id) ?? emptyProgress(), job.runs);
+    return toJobView(job, progress.get(id) ?? emptyProgress(), options.runs ? job.runs : undefined);
   }
 
   async cancel(id: string): Promise<JobView> {
