@@ -39,21 +39,21 @@ export function App() {
       </header>
       <main>
         <Suspense fallback={<p>Loading…</p>}>
-        {jobId ? (
-          <JobDetailPage key={jobId} jobId={jobId} />
-        ) : seriesOf ? (
-          <SeriesPage key={seriesOf} scheduleId={seriesOf} query={new URLSearchParams(search)} />
-        ) : path === '/' ? (
-          <JobsPage />
-        ) : path === '/devices' ? (
-          <DevicesPage />
-        ) : path === '/schedules' ? (
-          <SchedulesPage />
-        ) : path === '/regressions' ? (
-          <RegressionsPage />
-        ) : (
-          <NotFound />
-        )}
+          {jobId ? (
+            <JobDetailPage key={jobId} jobId={jobId} />
+          ) : seriesOf ? (
+            <SeriesPage key={seriesOf} scheduleId={seriesOf} query={new URLSearchParams(search)} />
+          ) : path === '/' ? (
+            <JobsPage />
+          ) : path === '/devices' ? (
+            <DevicesPage />
+          ) : path === '/schedules' ? (
+            <SchedulesPage />
+          ) : path === '/regressions' ? (
+            <RegressionsPage />
+          ) : (
+            <NotFound />
+          )}
         </Suspense>
       </main>
     </>

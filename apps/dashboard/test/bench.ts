@@ -3,14 +3,15 @@ import { BUNDLED_MODELS } from '@farm/contracts';
 import { DEFAULT_DATABASE_URL } from '@farm/db';
 import { quantile } from '@farm/stats';
 import { FarmApi } from '@farm/client';
+import { recreateDatabase } from '../../../scripts/db/connection';
 import { PreflightError, startStack } from '../../../scripts/lib/stack';
 import { launchBrowser, openTab } from './browser';
 
 /**
  * `npm run bench:dashboard`: a finished job of 200 simulated devices × 3 CNNs × 2 scenarios
- * (1,200 runs), and the time headless Chromium takes to show its page complete: from navigation
- * to every run in the grid, the three summary charts and the study table, as the page's own
- * clock tells. One warm-up load, then ROUNDS measured ones. Last line:
+ * (1,200 runs) in a database made afresh, and the time headless Chromium takes to show its page
+ * complete: from navigation to every run in the grid, the three summary charts and the study
+ * table, as the page's own clock tells. One warm-up load, then ROUNDS measured ones. Last line:
  * dashboard_render_ms=<median>.
  */
 const DEVICES = 200;
@@ -19,6 +20,8 @@ const ROUNDS = 5;
 async function main(): Promise<void> {
   const database = new URL(process.env['DATABASE_URL'] ?? DEFAULT_DATABASE_URL);
   database.pathname = '/farm_bench_dashboard';
+  // Afresh each time: the fleet is the bench's 200 devices, not those of every earlier run too.
+  await recreateDatabase(database.toString());
   const tag = `bench-dashboard-${randomUUID().slice(0, 8)}`;
   const stack = await startStack({
     quiet: true,

@@ -110,7 +110,7 @@ describe('dashboard', () => {
     const jobReads: string[] = [];
     const eventStreams: string[] = [];
     page.on('request', (request) => {
-      if (/\/api\/jobs\/[0-9a-f-]{36}$/.test(request.url())) jobReads.push(request.url());
+      if (/\/api\/jobs\/[0-9a-f-]{36}(\?.*)?$/.test(request.url())) jobReads.push(request.url());
       if (/\/api\/jobs\/[0-9a-f-]{36}\/events$/.test(request.url())) eventStreams.push(request.url());
     });
     await page.goto(url('/'));
@@ -138,7 +138,7 @@ describe('dashboard', () => {
     // It moved on the page while the runs ran, and the page was never reloaded nor polled.
     expect(seen.size).toBeGreaterThan(1);
     expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
-    expect(jobReads).toEqual([url(`/api/jobs/${jobId}`)]);
+    expect(jobReads).toEqual([url(`/api/jobs/${jobId}?runs=false`)]);
     expect(eventStreams).toEqual([url(`/api/jobs/${jobId}/events`)]);
 
     const cells = page.locator('table.grid td.run');

@@ -10,7 +10,8 @@ import { useApi } from '../use-api';
 import { formatTime } from '../view';
 
 export function JobDetailPage({ jobId }: { jobId: string }) {
-  const job = useApi<JobView>(`/jobs/${jobId}`);
+  // The runs come with the live events' first batch: read once, not twice.
+  const job = useApi<JobView>(`/jobs/${jobId}?runs=false`);
   const devices = useApi<DeviceView[]>('/devices');
   const { live, error: liveError } = useJobEvents(jobId);
   const summary = useApi<JobSummary>(`/jobs/${jobId}/summary`);
@@ -41,7 +42,7 @@ export function JobDetailPage({ jobId }: { jobId: string }) {
   if (!job.data) return <p>Loading…</p>;
   const status = live?.status ?? job.data.status;
   const progress = live?.progress ?? job.data.progress;
-  const runs = live ? [...live.runs.values()] : (job.data.runs ?? []);
+  const runs = live ? [...live.runs.values()] : [];
   return (
     <>
       <h1>{job.data.name}</h1>
@@ -56,7 +57,7 @@ export function JobDetailPage({ jobId }: { jobId: string }) {
           passed {progress.passed}, failed {progress.failed}, errored {progress.errored}, cancelled {progress.cancelled}, timed out {progress.timedOut},
           running {progress.running}, queued {progress.queued}
         </span>
-        <button type="button" onClick={() => void cancel()} disabled={Boolean(live?.finishedAt ?? job.data.finishedAt)}>
+        <button type="button" onClick={() => void cancel()} disabled={status === 'cancelled' || Boolean(live?.finishedAt ?? job.data.finishedAt)}>
           Cancel job
         </button>
         <a href={`/api/jobs/${jobId}/measurements.csv`} download>

@@ -69,7 +69,7 @@ function SeriesNights({ schedule, seriesKey }: { schedule: ScheduleView; seriesK
               <th scope="row">{formatInZone(night.fireTime, schedule.timeZone)}</th>
               <td className="num">{night.n}</td>
               <td className="num">{formatFigure(night.median)}</td>
-              <td className="num">{night.baseline ? `${formatFigure(night.baseline.median)} (${night.baseline.nights} nights)` : '—'}</td>
+              <td className="num">{night.baseline ? `${formatFigure(night.baseline.median)} (${night.baseline.nights} night${night.baseline.nights === 1 ? '' : 's'})` : '—'}</td>
               <td className="num">{night.baseline ? `${formatFigure(night.baseline.lower)}–${formatFigure(night.baseline.upper)}` : '—'}</td>
               <td>{night.alerts.map((a) => `${a.verdict} ${formatPercent(a.changePct)} (${a.state})`).join('; ') || '—'}</td>
               <td>{night.baselineReset ?? '—'}</td>
