@@ -2,6 +2,7 @@ import { BACKENDS, SCENARIOS, type Backend, type JobSpec, type JobSpecInput, typ
 import { useApi } from '../use-api';
 import type { JobFormField } from '../view';
 import { describedBy, FieldError } from './field-error';
+import { Options } from './options';
 
 /** What the job fields hold while they are edited. */
 export interface JobDraft {
@@ -91,11 +92,7 @@ export function JobTemplateFields({
           Backend{' '}
           <select value={draft.backend} onChange={(e) => set({ backend: e.target.value as Backend | '' })} {...described('devices.backend')}>
             <option value="">any</option>
-            {BACKENDS.map((b) => (
-              <option key={b} value={b}>
-                {b}
-              </option>
-            ))}
+            <Options values={BACKENDS} />
           </select>
         </label>
         {error('devices.backend')}

@@ -7,6 +7,7 @@ import { useFarmEvents } from '../farm-events';
 import { useLiveList } from '../live-list';
 import { useApi } from '../use-api';
 import { formatTime } from '../view';
+import { Options } from '../components/options';
 
 export function JobsPage() {
   const [status, setStatus] = useState<JobStatus | ''>('');
@@ -29,11 +30,7 @@ export function JobsPage() {
             Status{' '}
             <select value={status} onChange={(e) => setStatus(e.target.value as JobStatus | '')}>
               <option value="">all</option>
-              {JOB_STATUSES.map((s) => (
-                <option key={s} value={s}>
-                  {s}
-                </option>
-              ))}
+              <Options values={JOB_STATUSES} />
             </select>
           </label>
           {data && <span>{data.total} jobs</span>}

@@ -5,6 +5,7 @@ import { Simulated } from '../components/simulated';
 import { Link } from '../router';
 import { useApi } from '../use-api';
 import { formatFigure, formatInZone, formatPercent, seriesPath } from '../view';
+import { Options } from '../components/options';
 
 export function RegressionsPage() {
   const [state, setState] = useState<AlertState | ''>('');
@@ -32,11 +33,7 @@ export function RegressionsPage() {
           Triage state{' '}
           <select value={state} onChange={(e) => setState(e.target.value as AlertState | '')}>
             <option value="">all</option>
-            {ALERT_STATES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
+            <Options values={ALERT_STATES} />
           </select>
         </label>
       </div>
@@ -120,11 +117,7 @@ function AlertRow({ alert, onTriaged }: { alert: AlertView; onTriaged: () => voi
           <label>
             State{' '}
             <select value={state} onChange={(e) => setState(e.target.value as AlertState)} aria-label={`Triage state of ${name}`}>
-              {ALERT_STATES.map((s) => (
-                <option key={s} value={s}>
-                  {s}
-                </option>
-              ))}
+              <Options values={ALERT_STATES} />
             </select>
           </label>{' '}
           <label>

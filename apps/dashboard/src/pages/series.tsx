@@ -5,6 +5,7 @@ import { Simulated } from '../components/simulated';
 import { Link, navigate } from '../router';
 import { useApi } from '../use-api';
 import { formatFigure, formatInZone, formatPercent, seriesChartOption, seriesPath } from '../view';
+import { Options } from '../components/options';
 
 /** Nights shown, newest last. */
 const NIGHTS = 60;
@@ -102,41 +103,25 @@ function SeriesPicker({ schedule, current }: { schedule: ScheduleView; current: 
       <label>
         Device model{' '}
         <select value={chosen} onChange={(e) => setDevice(e.target.value)}>
-          {deviceModels.map((d) => (
-            <option key={d} value={d}>
-              {d.replace('\0', ': ')}
-            </option>
-          ))}
+          <Options values={deviceModels} label={(d) => d.replace('\0', ': ')} />
         </select>
       </label>
       <label>
         CNN{' '}
         <select value={model} onChange={(e) => setModel(e.target.value)}>
-          {schedule.template.models.map((m) => (
-            <option key={m} value={m}>
-              {m}
-            </option>
-          ))}
+          <Options values={schedule.template.models} />
         </select>
       </label>
       <label>
         Scenario{' '}
         <select value={scenario} onChange={(e) => setScenario(e.target.value as Scenario)}>
-          {schedule.template.scenarios.map((s) => (
-            <option key={s} value={s}>
-              {s}
-            </option>
-          ))}
+          <Options values={schedule.template.scenarios} />
         </select>
       </label>
       <label>
         Phase{' '}
         <select value={phases.includes(phase) ? phase : 'total'} onChange={(e) => setPhase(e.target.value as Phase)}>
-          {phases.map((p) => (
-            <option key={p} value={p}>
-              {p}
-            </option>
-          ))}
+          <Options values={phases} />
         </select>
       </label>
       <button type="submit" disabled={!chosen}>
