@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
+import { QueueBoardService } from './admin/queue-board.service';
 import { AgentTokenGuard } from './agents/agent-token.guard';
 import { AnalysisController } from './analysis/analysis.controller';
 import { AnalysisService } from './analysis/analysis.service';
@@ -12,6 +13,8 @@ import { DevicesController } from './devices/devices.controller';
 import { DevicesService } from './devices/devices.service';
 import { DispatchService } from './dispatch/dispatch.service';
 import { ReaperService } from './dispatch/reaper.service';
+import { FarmEventsController } from './events/farm-events.controller';
+import { FarmEventsService } from './events/farm-events.service';
 import { JobEventsController } from './events/job-events.controller';
 import { JobEventsService } from './events/job-events.service';
 import { ExportController } from './export/export.controller';
@@ -44,6 +47,7 @@ export class AppModule {
       module: AppModule,
       imports: [TerminusModule.forRoot({ logger: false })],
       controllers: [JobsController, AnalysisController, DevicesController, AgentsController, HealthController, ModelsController, ExportController, JobEventsController,
+        FarmEventsController,
         SchedulesController,
         RegressionsController,
         MetricsController,
@@ -66,6 +70,8 @@ export class AppModule {
         AgentTokenGuard,
         ExportService,
         JobEventsService,
+        FarmEventsService,
+        QueueBoardService,
         Clock,
         SchedulerQueue,
         SchedulesService,

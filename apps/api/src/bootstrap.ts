@@ -6,6 +6,7 @@ import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { json, static as serveStatic, type RequestHandler } from 'express';
+import { QUEUE_BOARD_PATH, QueueBoardService } from './admin/queue-board.service';
 import { AppModule } from './app.module';
 import type { ApiConfig } from './config/config';
 import { createLogger, PinoNestLogger, requestLogger } from './logging/logger';
@@ -17,6 +18,7 @@ export async function createApi(config: ApiConfig): Promise<INestApplication> {
   app.use(requestLogger(logger));
   // Agents upload measurement batches of a few thousand rows at once.
   app.use(json({ limit: '8mb' }));
+  app.use(QUEUE_BOARD_PATH, ...app.get(QueueBoardService).handlers());
   for (const handler of await dashboard()) app.use(handler);
   // Prometheus scrapes /metrics, where exporters serve it.
   app.setGlobalPrefix('api', { exclude: ['metrics'] });
@@ -40,13 +42,14 @@ const DASHBOARD_BUILD = path.resolve(__dirname, '..', '..', 'dashboard', 'build.
 /**
  * The dashboard at `/`: its build (made first when the sources changed; the script prints its
  * folder), then index.html for any other page path, so a reload of /jobs/<id> works. Nothing
- * under /api is ever answered here.
+ * under /api or Bull Board's path is ever answered here.
  */
 async function dashboard(): Promise<RequestHandler[]> {
   try {
     const { stdout } = await promisify(execFile)(process.execPath, ['-r', require.resolve('@swc-node/register'), DASHBOARD_BUILD], { timeout: 300_000 });
     const dir = stdout.trim().split('\n').pop() ?? '';
-    const outsideApi = (url: string): boolean => !/^\/(api|metrics)(\/|$)/.test(url);
+    const reserved = new RegExp(`^(/api|/metrics|${QUEUE_BOARD_PATH})(/|$)`);
+    const outsideApi = (url: string): boolean => !reserved.test(url);
     const assets = serveStatic(dir, { index: false, maxAge: '1y', immutable: true });
     return [
       (req, res, next) => {

@@ -1,4 +1,4 @@
-import { BUNDLED_MODELS, type JobSpecInput, type SummaryGroup } from '@farm/contracts';
+import { BUNDLED_MODELS, type JobSpecInput, type JobView, type SummaryGroup } from '@farm/contracts';
 import { countRows, expectedRows, startTestFarm, type TestFarm } from './support';
 
 describe('a job on 20 simulated devices × 3 models × 2 scenarios × 10 iterations', () => {
@@ -66,6 +66,20 @@ describe('a job on 20 simulated devices × 3 models × 2 scenarios × 10 iterati
     expect(bad.body.details.map((d) => d.path).sort()).toEqual(['limit', 'phase']);
     const missing = await farm.api.request('GET', '/api/jobs/00000000-0000-4000-8000-000000000000/summary');
     expect(missing.status).toBe(404);
+  });
+
+  it('gives a job without its runs when asked, and names a bad runs flag', async () => {
+    const job = await farm.api.submit({ name: 'no-runs', models: ['mobilenet_v2'], scenarios: ['on_device'], devices: { tags: [farm.tag], maxDevices: 2 }, iterations: 1 });
+    const whole = await farm.api.request<JobView>('GET', `/api/jobs/${job.id}`);
+    expect(whole.body.runs).toHaveLength(2);
+    const bare = await farm.api.request<JobView>('GET', `/api/jobs/${job.id}?runs=false`);
+    expect(bare.status).toBe(200);
+    expect(bare.body).toMatchObject({ id: job.id, name: 'no-runs', progress: { total: 2 } });
+    expect(bare.body).not.toHaveProperty('runs');
+    const bad = await farm.api.request<{ details: { path: string }[] }>('GET', `/api/jobs/${job.id}?runs=no`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.details.map((d) => d.path)).toEqual(['runs']);
+    await farm.api.waitForJob(job.id);
   });
 });
 

@@ -11,7 +11,7 @@ export class ApiRequestError extends Error {
 }
 
 /** Calls `/api<path>`; a JSON body is sent when given, and the JSON answer returned. */
-export async function api<T>(path: string, options: { method?: 'GET' | 'POST'; body?: unknown } = {}): Promise<T> {
+export async function api<T>(path: string, options: { method?: 'GET' | 'POST' | 'PATCH' | 'DELETE'; body?: unknown } = {}): Promise<T> {
   const response = await fetch(`/api${path}`, {
     method: options.method ?? 'GET',
     ...(options.body !== undefined && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(options.body) }),
@@ -28,6 +28,25 @@ export async function api<T>(path: string, options: { method?: 'GET' | 'POST'; b
     });
   }
   return body as T;
+}
+
+/**
+ * Follows the server-sent events of `/api<path>`, calling `on[type]` with each event's JSON
+ * data; `onClosed` when the stream ends other than by close(). Returns close().
+ */
+export function follow<E extends object>(
+  path: string,
+  on: { [K in keyof E]: (data: E[K]) => void },
+  onClosed?: () => void,
+): () => void {
+  const source = new EventSource(`/api${path}`);
+  for (const type of Object.keys(on) as (keyof E & string)[]) {
+    source.addEventListener(type, (event: MessageEvent<string>) => on[type](JSON.parse(event.data) as E[typeof type]));
+  }
+  source.onerror = () => {
+    if (source.readyState === EventSource.CLOSED) onClosed?.();
+  };
+  return () => source.close();
 }
 
 export const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));

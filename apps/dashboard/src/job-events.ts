@@ -1,5 +1,6 @@
 import type { JobProgress, JobStatus, RunView } from '@farm/contracts';
 import { useEffect, useState } from 'react';
+import { follow } from './api';
 
 export interface LiveJob {
   status: JobStatus;
@@ -19,12 +20,6 @@ export function useJobEvents(jobId: string): { live: LiveJob | undefined; error:
   const [live, setLive] = useState<LiveJob>();
   const [error, setError] = useState<string>();
   useEffect(() => {
-    const source = new EventSource(`/api/jobs/${jobId}/events`);
-    const on = <T,>(type: string, apply: (job: LiveJob | undefined, data: T) => LiveJob | undefined): void =>
-      source.addEventListener(type, (event: MessageEvent<string>) => {
-        const data = JSON.parse(event.data) as T;
-        setLive((job) => apply(job, data));
-      });
     type Counts = Pick<LiveJob, 'status' | 'progress' | 'finishedAt'> & { startedAt?: string | null };
     const withCounts = (job: LiveJob | undefined, data: Counts): LiveJob => ({
       runs: new Map(),
@@ -35,17 +30,20 @@ export function useJobEvents(jobId: string): { live: LiveJob | undefined; error:
       startedAt: data.startedAt ?? job?.startedAt ?? null,
       finishedAt: data.finishedAt,
     });
-    on<Counts>('progress', withCounts);
-    on<{ runs: RunView[] }>('runs', (job, data) => job && { ...job, runs: new Map([...job.runs, ...data.runs.map((r) => [r.id, r] as const)]) });
-    on<Counts>('finished', (job, data) => {
-      source.close();
-      return { ...withCounts(job, data), finished: true };
-    });
-    source.onerror = () => {
+    const close = follow<{ progress: Counts; runs: { runs: RunView[] }; finished: Counts }>(
+      `/jobs/${jobId}/events`,
+      {
+        progress: (data) => setLive((job) => withCounts(job, data)),
+        runs: (data) => setLive((job) => job && { ...job, runs: new Map([...job.runs, ...data.runs.map((r) => [r.id, r] as const)]) }),
+        finished: (data) => {
+          close();
+          setLive((job) => ({ ...withCounts(job, data), finished: true }));
+        },
+      },
       // The stream ends after `finished`; any other end is a failure worth showing.
-      if (source.readyState === EventSource.CLOSED) setError('The live updates stopped; reload the page to resume them.');
-    };
-    return () => source.close();
+      () => setError('The live updates stopped; reload the page to resume them.'),
+    );
+    return close;
   }, [jobId]);
   return { live, error };
 }

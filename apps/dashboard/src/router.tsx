@@ -7,11 +7,13 @@ export function navigate(to: string): void {
   window.dispatchEvent(new Event(ROUTE_CHANGED));
 }
 
-/** The current path, kept in step with links, navigate() and the browser's back and forward. */
+const here = (): string => window.location.pathname + window.location.search;
+
+/** The current path and query, kept in step with links, navigate() and the browser's back and forward. */
 export function usePath(): string {
-  const [path, setPath] = useState(window.location.pathname);
+  const [path, setPath] = useState(here);
   useEffect(() => {
-    const update = (): void => setPath(window.location.pathname);
+    const update = (): void => setPath(here());
     window.addEventListener('popstate', update);
     window.addEventListener(ROUTE_CHANGED, update);
     return () => {

@@ -1,5 +1,5 @@
-import type { DeviceView, RunView, SummaryGroup } from '@farm/contracts';
-import { fieldErrors, percentDone, phaseBars, runGrid, runTone, tailBars } from './view';
+import type { DeviceView, RunView, SeriesNight, SummaryGroup } from '@farm/contracts';
+import { fieldErrors, formatInZone, JOB_FORM_FIELDS, SCHEDULE_FORM_FIELDS, seriesChartOption, percentDone, phaseBars, runGrid, runTone, tailBars } from './view';
 
 const group = (overrides: Partial<SummaryGroup>): SummaryGroup => ({
   deviceModel: 'Pixel 7',
@@ -50,7 +50,7 @@ describe('fieldErrors', () => {
         { path: 'iterations', message: 'too small' },
         { path: 'warmup', message: 'too big' },
         { path: '', message: 'bad body' },
-      ]),
+      ], JOB_FORM_FIELDS),
     ).toEqual({
       models: ['unknown model "x"'],
       'devices.tags': ['too short'],
@@ -128,5 +128,61 @@ describe('percentDone', () => {
   it('counts every finished run, whatever its result', () => {
     expect(percentDone({ total: 4, queued: 1, running: 0, passed: 1, failed: 1, errored: 1, cancelled: 0, timedOut: 0 })).toBe(75);
     expect(percentDone({ total: 0, queued: 0, running: 0, passed: 0, failed: 0, errored: 0, cancelled: 0, timedOut: 0 })).toBe(0);
+  });
+});
+
+describe('fieldErrors on the schedule form', () => {
+  it("puts the template's details beside the template's fields, and the schedule's beside its own", () => {
+    expect(
+      fieldErrors(
+        [
+          { path: 'cron', message: 'is not a cron expression' },
+          { path: 'template.models[0]', message: 'unknown model "x"' },
+          { path: 'template.devices.tags[1]', message: 'too short' },
+          { path: 'template.warmup', message: 'too big' },
+        ],
+        SCHEDULE_FORM_FIELDS,
+      ),
+    ).toEqual({
+      cron: ['is not a cron expression'],
+      'template.models': ['unknown model "x"'],
+      'template.devices.tags': ['too short'],
+      form: ['template.warmup: too big'],
+    });
+  });
+});
+
+describe('formatInZone', () => {
+  it("writes a time in the schedule's zone, summer and winter time alike", () => {
+    expect(formatInZone('2026-07-01T00:30:00.000Z', 'Europe/Paris')).toBe('2026-07-01 02:30 (Europe/Paris)');
+    expect(formatInZone('2026-12-01T01:30:00.000Z', 'Europe/Paris')).toBe('2026-12-01 02:30 (Europe/Paris)');
+    expect(formatInZone('2026-12-01T23:05:00.000Z', 'UTC')).toBe('2026-12-01 23:05 (UTC)');
+  });
+});
+
+describe('seriesChartOption', () => {
+  const night = (fireTime: string, median: number, baseline: number | null, alerts: SeriesNight['alerts'] = []): SeriesNight => ({
+    fireTime,
+    jobIds: ['j'],
+    n: 40,
+    median,
+    baseline: baseline === null ? null : { median: baseline, lower: baseline * 0.95, upper: baseline * 1.05, nights: 2 },
+    baselineReset: null,
+    alerts,
+  });
+
+  it('draws the medians, the baseline, its band stacked from the lower edge, and the alerted nights', () => {
+    const sut = seriesChartOption([
+      night('2026-10-01T02:00:00.000Z', 100, null),
+      night('2026-10-02T02:00:00.000Z', 101, 100),
+      night('2026-10-03T02:00:00.000Z', 120, 100, [{ id: 'a', verdict: 'regression', state: 'new', changePct: 19.5 }]),
+    ]) as { xAxis: { data: string[] }; series: { name: string; data: unknown[] }[] };
+    expect(sut.xAxis.data).toEqual(['2026-10-01 02:00', '2026-10-02 02:00', '2026-10-03 02:00']);
+    const data = Object.fromEntries(sut.series.map((s) => [s.name, s.data]));
+    expect(data['nightly median']).toEqual([100, 101, 120]);
+    expect(data['baseline']).toEqual([null, 100, 100]);
+    expect(data['band']).toEqual([null, 95, 95]);
+    expect(data['band of no change']).toEqual([null, expect.closeTo(10), expect.closeTo(10)]);
+    expect(data['alert']).toEqual([['2026-10-03 02:00', 120]]);
   });
 });

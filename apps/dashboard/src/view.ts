@@ -1,6 +1,6 @@
 // What the pages show, computed from the API's answers: kept apart from React so it is tested
 // without a browser.
-import type { ApiError, DeviceView, JobProgress, RunView, SummaryGroup } from '@farm/contracts';
+import type { ApiError, DeviceView, JobProgress, RunView, ScheduleSeriesKey, SeriesNight, SummaryGroup } from '@farm/contracts';
 import type { EChartsCoreOption } from 'echarts/core';
 
 export function finishedRuns(progress: JobProgress): number {
@@ -20,19 +20,22 @@ export function formatTime(iso: string | null): string {
   return iso ? new Date(iso).toLocaleString() : '—';
 }
 
-/** The new-job form's fields, as the API names them in `details[].path`; the first that fits a path wins. */
+/** The job fields of a form, as the API names them in `details[].path`; the first that fits a path wins. */
 export const JOB_FORM_FIELDS = ['name', 'models', 'scenarios', 'devices.backend', 'devices.tags', 'iterations', 'devices'] as const;
 export type JobFormField = (typeof JOB_FORM_FIELDS)[number];
+
+/** The schedule form's fields: its own, then its job template's. */
+export const SCHEDULE_FORM_FIELDS = ['name', 'cron', 'timeZone', 'enabled', 'baselineNights', 'webhookUrl', ...JOB_FORM_FIELDS.map((f) => `template.${f}` as const)] as const;
 
 /**
  * The API's error details by form field (`models[1]` belongs to `models`, `devices.tags[0]`
  * to `devices.tags`); details naming no field of the form go under `form`.
  */
-export function fieldErrors(details: ApiError['details']): Partial<Record<JobFormField | 'form', string[]>> {
-  const byField: Partial<Record<JobFormField | 'form', string[]>> = {};
+export function fieldErrors<F extends string>(details: ApiError['details'], fields: readonly F[]): Partial<Record<F | 'form', string[]>> {
+  const byField: Partial<Record<F | 'form', string[]>> = {};
   for (const detail of details) {
     const path = detail.path.replace(/\[\d+\]/g, '');
-    const field = JOB_FORM_FIELDS.find((f) => path === f || path.startsWith(`${f}.`)) ?? 'form';
+    const field = fields.find((f) => path === f || path.startsWith(`${f}.`)) ?? 'form';
     (byField[field] ??= []).push(field === 'form' && detail.path ? `${detail.path}: ${detail.message}` : detail.message);
   }
   return byField;
@@ -129,5 +132,65 @@ export function barChartOption(data: Bars, unit: string, options: { stacked: boo
       data: s.values,
       label: { show: options.stacked, formatter: (p: { value: unknown }) => (typeof p.value === 'number' ? formatFigure(p.value) : '') },
     })),
+  };
+}
+
+/** A time in a given IANA zone, to the minute, as `2026-10-01 04:00 (Europe/Paris)`. */
+export function formatInZone(iso: string, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(iso));
+  const part = (type: Intl.DateTimeFormatPartTypes): string => parts.find((p) => p.type === type)?.value ?? '';
+  return `${part('year')}-${part('month')}-${part('day')} ${part('hour')}:${part('minute')} (${timeZone})`;
+}
+
+/** A series of a schedule, as the series page's address (and the API's series endpoint, under /api) names it. */
+export function seriesPath(scheduleId: string, key: ScheduleSeriesKey): string {
+  const query = new URLSearchParams({ deviceModel: key.deviceModel, backend: key.backend, model: key.model, scenario: key.scenario, phase: key.phase, network: key.network });
+  return `/schedules/${scheduleId}/series?${query.toString()}`;
+}
+
+export function formatPercent(x: number): string {
+  return `${x > 0 ? '+' : ''}${x.toFixed(1)}%`;
+}
+
+/**
+ * A series night after night: its medians, the baseline each night was judged against with its
+ * band of no change (drawn as a filled area between lower and upper), and the alerted nights.
+ */
+export function seriesChartOption(nights: readonly SeriesNight[]): EChartsCoreOption {
+  const nightLabel = (n: SeriesNight): string => n.fireTime.slice(0, 16).replace('T', ' ');
+  const alerted = nights.filter((n) => n.alerts.length > 0);
+  return {
+    aria: { enabled: true },
+    animation: false,
+    tooltip: { trigger: 'axis' },
+    legend: { top: 0, data: ['nightly median', 'baseline', 'alert'] },
+    grid: { left: 60, right: 20, top: 40, bottom: 50 },
+    xAxis: { type: 'category', data: nights.map(nightLabel), axisLabel: { fontSize: 11 } },
+    yAxis: { type: 'value', name: 'median ms', scale: true },
+    series: [
+      // The band: an invisible area up to the lower edge, and the band's width stacked on it.
+      { name: 'band', type: 'line', stack: 'band', symbol: 'none', lineStyle: { opacity: 0 }, data: nights.map((n) => n.baseline?.lower ?? null), tooltip: { show: false } },
+      {
+        name: 'band of no change',
+        type: 'line',
+        stack: 'band',
+        symbol: 'none',
+        lineStyle: { opacity: 0 },
+        areaStyle: { color: 'rgba(84, 112, 198, 0.18)' },
+        data: nights.map((n) => (n.baseline ? n.baseline.upper - n.baseline.lower : null)),
+        tooltip: { show: false },
+      },
+      { name: 'baseline', type: 'line', symbol: 'none', lineStyle: { type: 'dashed' }, data: nights.map((n) => n.baseline?.median ?? null) },
+      { name: 'nightly median', type: 'line', data: nights.map((n) => n.median) },
+      {
+        name: 'alert',
+        type: 'scatter',
+        symbol: 'triangle',
+        symbolSize: 14,
+        itemStyle: { color: '#b00020' },
+        data: alerted.map((n) => [nightLabel(n), n.median]),
+        label: { show: true, position: 'top', formatter: (p: { dataIndex: number }) => (alerted[p.dataIndex]?.alerts ?? []).map((a) => formatPercent(a.changePct)).join(' ') },
+      },
+    ],
   };
 }

@@ -1,21 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import * as path from 'node:path';
 import type { ApiError, DeviceView, JobSpecInput, JobSummary, StudyAnswer } from '@farm/contracts';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import chromiumArgs from '../../../device-agent/src/backends/browser/chromium-args.json';
+import type { Browser } from 'playwright-core';
 import { startTestFarm, until, type TestFarm } from '../../api/test/support';
 import { formatFigure, phaseBars } from '../src/view';
-
-/** Screenshots of each page, kept as test artefacts (the folder is ignored by git). */
-const SCREENSHOTS = path.resolve(__dirname, '..', '..', '..', 'test-artifacts', 'dashboard');
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-
-interface Tab {
-  page: Page;
-  /** Console errors and uncaught exceptions of the page. */
-  problems: string[];
-}
+import { launchBrowser, openTab, screenshot as save, unnamedControls, type Tab } from './browser';
 
 /**
  * The dashboard in headless Chromium against the real API (which builds and serves it) and an
@@ -29,13 +17,11 @@ describe('dashboard', () => {
   const job = (spec: Partial<JobSpecInput> = {}) =>
     farm.api.submit({ name: 'dash', models: ['mobilenet_v2'], scenarios: ['on_device', 'cloud'], devices: { tags: [farm.tag] }, iterations: 5, ...spec });
   const get = async <T>(p: string): Promise<T> => (await farm.api.request<T>('GET', p)).body;
-  const screenshot = (name: string): Promise<Buffer> => tab.page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  const screenshot = (name: string): Promise<Buffer> => save(tab, name);
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
     farm = await startTestFarm([{ name: 'dash', env: { SIM_DEVICES: '3', SIM_TIME_SCALE: '0.5' } }]);
-    // The farm's Chromium flags; Playwright adds its own headless one.
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: chromiumArgs.filter((arg) => !arg.startsWith('--headless')) });
+    browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();
@@ -43,26 +29,11 @@ describe('dashboard', () => {
   });
 
   beforeEach(async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const problems: string[] = [];
-    page.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
-    page.on('pageerror', (error) => problems.push(error.message));
-    tab = { page, problems };
+    tab = await openTab(browser);
   });
   afterEach(async () => {
     await tab.page.close();
   });
-
-  /** Every control is named: inputs and selects by a label, buttons by their text or a label. */
-  const unnamedControls = (page: Page): Promise<string[]> =>
-    page.$$eval('input, select, textarea, button', (elements) =>
-      elements
-        .filter((e) => {
-          const labelled = Boolean(e.getAttribute('aria-label')) || ((e as HTMLInputElement).labels?.length ?? 0) > 0;
-          return e.tagName === 'BUTTON' ? !labelled && !e.textContent?.trim() : !labelled;
-        })
-        .map((e) => e.outerHTML),
-    );
 
   it('is served at / and at every page path, while everything under /api stays the API', async () => {
     for (const page of ['/', '/devices', `/jobs/${randomUUID()}`]) {
@@ -76,12 +47,70 @@ describe('dashboard', () => {
     }
   });
 
+  it("serves Bull Board at /admin/queues, past the dashboard's catch-all, with the schedules queue and every device's queue", async () => {
+    const board = await fetch(url('/admin/queues'), { headers: { accept: 'text/html' } });
+    expect(board.status).toBe(200);
+    const html = await board.text();
+    expect(html).toContain('<base href="/admin/queues/"');
+    expect(html).not.toContain('<script type="module" crossorigin src="/assets/');
+    const devices = await get<DeviceView[]>(`/api/devices?tag=${farm.tag}`);
+    const { queues } = (await (await fetch(url('/admin/queues/api/queues'))).json()) as { queues: { name: string; readOnlyMode: boolean; description?: string }[] };
+    const names = queues.map((q) => q.name);
+    expect(names).toContain('schedules');
+    for (const device of devices) {
+      const queue = queues.find((q) => q.name === `device.${device.id}`);
+      expect(queue).toMatchObject({ readOnlyMode: true, description: expect.stringContaining(device.serial) });
+    }
+  });
+
+  it('updates the job list and the devices page live, from the farm\'s event stream, without reloading or polling', async () => {
+    const { page } = tab;
+    const listReads: string[] = [];
+    const streams: string[] = [];
+    page.on('request', (request) => {
+      const { pathname } = new URL(request.url());
+      if (pathname === '/api/jobs' || pathname === '/api/devices') listReads.push(pathname);
+      if (pathname === '/api/events') streams.push(pathname);
+    });
+    await page.goto(url('/'));
+    await page.getByRole('table').filter({ hasText: 'Progress' }).waitFor();
+    await page.evaluate(() => Object.assign(window, { sameDocument: true }));
+    // Submitted elsewhere: the page learns of it from the stream, reads the list once, and follows it to the end.
+    const submitted = await job({ name: 'dash-elsewhere', iterations: 20 });
+    const row = page.locator(`tr[data-job="${submitted.id}"]`);
+    await row.waitFor({ timeout: 30_000 });
+    const seen = new Set<string>();
+    await until(async () => {
+      const text = (await row.textContent()) ?? '';
+      seen.add(text);
+      return text.includes('finished') && text.includes('6/6');
+    }, 60_000, 'the new job to show as finished in the list');
+    expect(seen.size).toBeGreaterThan(1);
+    expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
+    expect(listReads).toEqual(['/api/jobs', '/api/jobs']);
+    expect(streams).toEqual(['/api/events']);
+
+    // A device quarantined elsewhere shows so on the devices page, and released, so again.
+    const [device] = await get<DeviceView[]>(`/api/devices?tag=${farm.tag}`);
+    if (!device) throw new Error('the farm has no device');
+    await page.getByRole('link', { name: 'Devices' }).click();
+    const deviceRow = page.locator(`tr[data-serial="${device.serial}"]`);
+    await deviceRow.waitFor();
+    await farm.api.request('POST', `/api/devices/${device.id}/quarantine`, { reason: 'dropped on the floor' });
+    await deviceRow.filter({ hasText: 'dropped on the floor' }).waitFor({ timeout: 10_000 });
+    await farm.api.request('POST', `/api/devices/${device.id}/release`, {});
+    await deviceRow.filter({ hasText: 'available' }).waitFor({ timeout: 10_000 });
+    expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
+    expect(listReads.filter((p) => p === '/api/devices')).toEqual(['/api/devices']);
+    expect(tab.problems).toEqual([]);
+  });
+
   it('submits a job from the form and shows it finish live, through server-sent events, without reloading', async () => {
     const { page } = tab;
     const jobReads: string[] = [];
     const eventStreams: string[] = [];
     page.on('request', (request) => {
-      if (/\/api\/jobs\/[0-9a-f-]{36}$/.test(request.url())) jobReads.push(request.url());
+      if (/\/api\/jobs\/[0-9a-f-]{36}(\?.*)?$/.test(request.url())) jobReads.push(request.url());
       if (/\/api\/jobs\/[0-9a-f-]{36}\/events$/.test(request.url())) eventStreams.push(request.url());
     });
     await page.goto(url('/'));
@@ -109,7 +138,7 @@ describe('dashboard', () => {
     // It moved on the page while the runs ran, and the page was never reloaded nor polled.
     expect(seen.size).toBeGreaterThan(1);
     expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
-    expect(jobReads).toEqual([url(`/api/jobs/${jobId}`)]);
+    expect(jobReads).toEqual([url(`/api/jobs/${jobId}?runs=false`)]);
     expect(eventStreams).toEqual([url(`/api/jobs/${jobId}/events`)]);
 
     const cells = page.locator('table.grid td.run');
@@ -212,7 +241,10 @@ describe('dashboard', () => {
     expect(order).toEqual([
       'a:Jobs',
       'a:Devices',
+      'a:Schedules',
+      'a:Regressions',
       'a:API',
+      'a:Queues',
       'input:Name',
       ...models.map((m) => `input:${m}`),
       'input:on_device',

@@ -1,3 +1,4 @@
+import type { DeviceView } from './devices';
 import type { JobStatus, RunResult, RunStatus, Scenario, Backend, EnergyMethod, Phase } from './vocabulary';
 
 /** The JSON body of every error the API returns. */
@@ -184,4 +185,14 @@ export interface SeriesPoint {
   median: number;
   p90: number;
   energyMj: number | null;
+}
+
+/**
+ * The events of `GET /api/events`, the farm's stream: `jobs` (jobs whose status, progress or
+ * times changed, without their runs) and `devices` (devices whose state or health changed).
+ * The first events give every unfinished job and every device.
+ */
+export interface FarmEvents {
+  jobs: { jobs: JobView[] };
+  devices: { devices: DeviceView[] };
 }

@@ -104,4 +104,24 @@ export interface AlertView extends ScheduleSeriesKey {
   createdAt: string;
 }
 
+/** `GET /api/alerts`: one schedule's night and its alerts. */
+export interface AlertNight {
+  scheduleId: string;
+  fireTime: string;
+  alerts: AlertView[];
+}
+
+/** `GET /api/schedules/:id/series`: one night of a series. */
+export interface SeriesNight {
+  fireTime: string;
+  jobIds: string[];
+  n: number;
+  median: number;
+  /** The median of the baseline nights' medians, and the band within which a shift is no change. */
+  baseline: { median: number; lower: number; upper: number; nights: number } | null;
+  /** What changed on this night (a device rebuilt, a model replaced): the series it touches restart their baseline. */
+  baselineReset: string | null;
+  alerts: { id: string; verdict: string; state: string; changePct: number }[];
+}
+
 export const AlertPatchSchema = z.object({ state: AlertStateSchema, note: z.string().max(2000).optional() }).strict();

@@ -118,3 +118,23 @@ describe('ratioOfMediansCI', () => {
     expect(() => ratioOfMediansCI([1], [2], { seed: 1, resamples: -3 })).toThrow(/^resamples:/);
   });
 });
+
+describe('bootstrapMedianCI, counting its draws', () => {
+  /** The textbook way: one resample's values drawn, sorted, and their median taken. */
+  const bySorting = (values: number[], s: number | string): number => {
+    const sorted = Float64Array.from(values).sort();
+    const random = seededRandom(s);
+    return median(Array.from({ length: sorted.length }, () => sorted[Math.floor(random() * sorted.length)] ?? NaN));
+  };
+
+  it('gives, to the bit, the median that sorting the resample gives, ties and odd or even sizes alike', () => {
+    const samples = fc.array(fc.integer({ min: 1, max: 20 }), { minLength: 1, maxLength: 40 }).map((xs) => xs.map((x) => x / 3));
+    fc.assert(
+      fc.property(samples, seed, (values, s) => {
+        // With one resample, the interval is that resample's median.
+        const ci = bootstrapMedianCI(values, { seed: s, resamples: 1 });
+        expect([ci.lower, ci.upper]).toEqual([bySorting(values, s), bySorting(values, s)]);
+      }),
+    );
+  });
+});

@@ -20,12 +20,31 @@ export interface ConfidenceInterval {
   resamples: number;
 }
 
-/** The median of n values drawn with replacement from `sorted`, into `scratch` (length n). */
-function resampledMedian(sorted: Float64Array, scratch: Float64Array, random: Random): number {
+/**
+ * The median of n values drawn with replacement from `sorted`. The draws are counted per index
+ * (into `counts`, length n) and the middle order statistics read off the running count: as
+ * `sorted` is in order, that is what sorting the drawn values gives, in O(n) instead of
+ * O(n log n), and the same to the bit.
+ */
+function resampledMedian(sorted: Float64Array, counts: Uint32Array, random: Random): number {
   const n = sorted.length;
+  counts.fill(0);
   // ⌊u·n⌋ with u a multiple of 2⁻³²: each index has probability within n·2⁻³² of 1/n.
-  for (let i = 0; i < n; i++) scratch[i] = sorted[Math.floor(random() * n)];
-  return quantileOfSorted(scratch.sort(), 0.5);
+  for (let i = 0; i < n; i++) counts[Math.floor(random() * n)]++;
+  // Type 7, as quantileOfSorted: order statistics lo and lo + 1 (from 0), h = (n − 1)/2.
+  const h = (n - 1) * 0.5;
+  const lo = Math.floor(h);
+  let index = 0;
+  let before = 0; // draws of the indices below `index`
+  while (before + counts[index] <= lo) before += counts[index++];
+  const below = sorted[index];
+  if (h === lo) return below;
+  if (before + counts[index] <= lo + 1) {
+    index++;
+    while (counts[index] === 0) index++;
+  }
+  const above = sorted[index];
+  return below + (h - lo) * (above - below);
 }
 
 /**
@@ -68,8 +87,8 @@ function percentileInterval(estimate: number, replicate: (random: Random) => num
  */
 export function bootstrapMedianCI(values: readonly number[], options: BootstrapOptions): ConfidenceInterval {
   const sorted = sortedSample('values', values);
-  const scratch = new Float64Array(sorted.length);
-  return percentileInterval(quantileOfSorted(sorted, 0.5), (random) => resampledMedian(sorted, scratch, random), options);
+  const counts = new Uint32Array(sorted.length);
+  return percentileInterval(quantileOfSorted(sorted, 0.5), (random) => resampledMedian(sorted, counts, random), options);
 }
 
 /**
@@ -90,11 +109,11 @@ export function ratioOfMediansCI(a: readonly number[], b: readonly number[], opt
   const sortedB = sortedSample('b', b);
   a.forEach((v, i) => checkPositive(`a[${i}]`, v));
   b.forEach((v, i) => checkPositive(`b[${i}]`, v));
-  const scratchA = new Float64Array(sortedA.length);
-  const scratchB = new Float64Array(sortedB.length);
+  const countsA = new Uint32Array(sortedA.length);
+  const countsB = new Uint32Array(sortedB.length);
   return percentileInterval(
     quantileOfSorted(sortedA, 0.5) / quantileOfSorted(sortedB, 0.5),
-    (random) => resampledMedian(sortedA, scratchA, random) / resampledMedian(sortedB, scratchB, random),
+    (random) => resampledMedian(sortedA, countsA, random) / resampledMedian(sortedB, countsB, random),
     options,
   );
 }

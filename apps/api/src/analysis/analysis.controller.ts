@@ -12,13 +12,10 @@ import {
 } from '@farm/contracts';
 import { z } from 'zod';
 import { ZodPipe } from '../common/errors';
+import { queryFlag } from '../common/query';
 import { AnalysisService } from './analysis.service';
 
-const flag = z
-  .enum(['true', 'false'])
-  .default('false')
-  .transform((v) => v === 'true');
-const SummaryQuerySchema = z.object({ includeWarmup: flag, includeErrored: flag }).strict();
+const SummaryQuerySchema = z.object({ includeWarmup: queryFlag('false'), includeErrored: queryFlag('false') }).strict();
 const CompareQuerySchema = z
   .object({
     a: z.uuid(),

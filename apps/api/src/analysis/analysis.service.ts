@@ -55,6 +55,9 @@ interface SampleRow extends SeriesKey {
  */
 @Injectable()
 export class AnalysisService {
+  /** Summaries being computed, by job and options. */
+  private readonly summaries = new Map<string, Promise<JobSummary>>();
+
   constructor(
     private readonly prisma: PrismaService,
     private readonly jobs: JobsService,
@@ -65,7 +68,19 @@ export class AnalysisService {
    * figure, and the cold model load apart): n, mean, std, quantiles (PostgreSQL's
    * percentile_cont: type 7, as libs/stats), the median's interval, energy.
    */
-  async summary(jobId: string, options: SummaryOptions): Promise<JobSummary> {
+  summary(jobId: string, options: SummaryOptions): Promise<JobSummary> {
+    // A job's page asks for its summary and its study (which starts from the summary) at once:
+    // requests that arrive while the same summary is being computed share its answer.
+    const key = `${jobId}/${options.includeWarmup}/${options.includeErrored}`;
+    let pending = this.summaries.get(key);
+    if (!pending) {
+      pending = this.computeSummary(jobId, options).finally(() => this.summaries.delete(key));
+      this.summaries.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async computeSummary(jobId: string, options: SummaryOptions): Promise<JobSummary> {
     await this.jobs.requireJob(jobId);
     // One pass over the job's rows: each group sorted once for the quantiles and once into an
     // array, whose order statistics give the median's interval.
@@ -111,8 +126,10 @@ export class AnalysisService {
    * against cloud as a ratio of median totals with a bootstrap interval.
    */
   async study(jobId: string): Promise<StudyAnswer> {
-    const summary = await this.summary(jobId, { includeWarmup: false, includeErrored: false });
-    const totals = await this.samples(jobId, ['total']);
+    const [summary, totals] = await Promise.all([this.summary(jobId, { includeWarmup: false, includeErrored: false }), this.samples(jobId, ['total'])]);
+    // The bootstrap below holds the CPU for a while: let answers that were waiting on the same
+    // summary go out first.
+    await new Promise((resolve) => setImmediate(resolve));
     const key = (g: { deviceModel: string; backend: string; model: string }) => `${g.deviceModel}\u0000${g.backend}\u0000${g.model}`;
     const pairs = new Map<string, StudyPair>();
     for (const g of summary.groups) {

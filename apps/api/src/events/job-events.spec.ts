@@ -1,5 +1,6 @@
 import type { JobView, RunView } from '@farm/contracts';
 import { jobEvents } from './job-events';
+import { jobView } from './views.fixture';
 
 const run = (id: string, overrides: Partial<RunView> = {}): RunView => ({
   id,
@@ -17,19 +18,7 @@ const run = (id: string, overrides: Partial<RunView> = {}): RunView => ({
   ...overrides,
 });
 
-const job = (overrides: Partial<JobView> = {}): JobView => ({
-  id: 'j1',
-  name: 'job',
-  status: 'running',
-  createdAt: '2026-01-01T00:00:00.000Z',
-  startedAt: '2026-01-01T00:00:01.000Z',
-  finishedAt: null,
-  deadlineAt: '2026-01-02T00:00:00.000Z',
-  priority: 5,
-  progress: { total: 2, queued: 2, running: 0, passed: 0, failed: 0, errored: 0, cancelled: 0, timedOut: 0 },
-  runs: [run('r1'), run('r2')],
-  ...overrides,
-});
+const job = (overrides: Partial<JobView> = {}): JobView => jobView({ runs: [run('r1'), run('r2')], ...overrides });
 
 describe('jobEvents', () => {
   it('tells a new client the whole job', () => {

@@ -31,6 +31,7 @@ export function jobEvents(previous: JobView | undefined, next: JobView): JobEven
   return events;
 }
 
-export function toMessageEvent(event: JobEvent): MessageEvent {
+/** A named event as Nest's @Sse sends it. */
+export function toMessageEvent(event: { type: string; data: object }): MessageEvent {
   return { type: event.type, data: event.data };
 }

@@ -5,19 +5,15 @@ import type { Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { ZodPipe } from '../common/errors';
+import { queryFlag } from '../common/query';
 import { AnalysisService } from '../analysis/analysis.service';
 import { toCsv } from './csv';
 import { EXPORT_FORMATS, ExportService, type ExportFormat } from './export.service';
 
-const flag = (fallback: 'true' | 'false') =>
-  z
-    .enum(['true', 'false'])
-    .default(fallback)
-    .transform((value) => value === 'true');
 // An export holds every row unless asked otherwise; the summary counts what its JSON endpoint counts.
-const ExportQuerySchema = z.object({ phase: PhaseSchema.optional(), includeWarmup: flag('true') }).strict();
+const ExportQuerySchema = z.object({ phase: PhaseSchema.optional(), includeWarmup: queryFlag('true') }).strict();
 type ExportQuery = z.output<typeof ExportQuerySchema>;
-const SummaryQuerySchema = z.object({ includeWarmup: flag('false'), includeErrored: flag('false') }).strict();
+const SummaryQuerySchema = z.object({ includeWarmup: queryFlag('false'), includeErrored: queryFlag('false') }).strict();
 
 const CONTENT_TYPES: Record<ExportFormat, string> = {
   csv: 'text/csv; charset=utf-8; header=present',

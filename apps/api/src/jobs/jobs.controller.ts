@@ -13,6 +13,7 @@ import {
 } from '@farm/contracts';
 import { z } from 'zod';
 import { ZodPipe } from '../common/errors';
+import { queryFlag } from '../common/query';
 import { jsonSchema } from '../common/openapi';
 import { JobsService } from './jobs.service';
 
@@ -20,6 +21,7 @@ const paging = (max: number, fallback: number) => ({
   limit: z.coerce.number().int().min(1).max(max).default(fallback),
   offset: z.coerce.number().int().min(0).default(0),
 });
+const JobQuerySchema = z.object({ runs: queryFlag('true') }).strict();
 const JobListQuerySchema = z.object({ ...paging(200, 50), status: JobStatusSchema.optional() }).strict();
 const MeasurementQuerySchema = z
   .object({ ...paging(10_000, 1_000), phase: PhaseSchema.optional(), runId: z.uuid().optional() })
@@ -48,9 +50,10 @@ export class JobsController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'A job with its progress and runs' })
-  get(@Param('id', ParseUUIDPipe) id: string): Promise<JobView> {
-    return this.jobs.get(id);
+  @ApiOperation({ summary: 'A job with its progress and runs (`runs=false`: without its runs)' })
+  @ApiQuery({ name: 'runs', required: false, enum: ['true', 'false'] })
+  get(@Param('id', ParseUUIDPipe) id: string, @Query(new ZodPipe(JobQuerySchema)) query: z.output<typeof JobQuerySchema>): Promise<JobView> {
+    return this.jobs.get(id, query);
   }
 
   @Post(':id/cancel')

@@ -147,11 +147,22 @@ export class JobsService {
     };
   }
 
-  async get(id: string): Promise<JobView> {
-    const job = await this.prisma.job.findUnique({ where: { id }, include: { runs: { orderBy: [{ deviceId: 'asc' }, { model: 'asc' }, { scenario: 'asc' }] } } });
+  /** Jobs without their runs: those not finished, and those finished in the last `finishedWithinMs`. */
+  async unfinished(finishedWithinMs: number): Promise<JobView[]> {
+    const jobs = await this.prisma.job.findMany({
+      where: { OR: [{ finishedAt: null }, { finishedAt: { gte: new Date(Date.now() - finishedWithinMs) } }] },
+      orderBy: { createdAt: 'desc' },
+    });
+    const progress = await this.progress(jobs.map((j) => j.id));
+    return jobs.map((job) => toJobView(job, progress.get(job.id) ?? emptyProgress()));
+  }
+
+  /** A job with its progress, and its runs unless asked not to. */
+  async get(id: string, options: { runs: boolean } = { runs: true }): Promise<JobView> {
+    const job = await this.prisma.job.findUnique({ where: { id }, include: { runs: options.runs && { orderBy: [{ deviceId: 'asc' }, { model: 'asc' }, { scenario: 'asc' }] } } });
     if (!job) throw new NotFoundException(`job ${id} does not exist`);
     const progress = await this.progress([id]);
-    return toJobView(job, progress.get(id) ?? emptyProgress(), job.runs);
+    return toJobView(job, progress.get(id) ?? emptyProgress(), options.runs ? job.runs : undefined);
   }
 
   async cancel(id: string): Promise<JobView> {

@@ -1,5 +1,5 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
-import type { AlertState, AlertView, ScheduleSeriesKey } from '@farm/contracts';
+import type { AlertNight, AlertState, AlertView, ScheduleSeriesKey, SeriesNight } from '@farm/contracts';
 import { median } from '@farm/stats';
 import { PrismaService } from '../prisma/prisma.service';
 import { DETECTION } from './detector';
@@ -9,24 +9,6 @@ export interface AlertQuery {
   schedule?: string;
   night?: string;
   state?: AlertState;
-}
-
-export interface AlertNight {
-  scheduleId: string;
-  fireTime: string;
-  alerts: AlertView[];
-}
-
-export interface SeriesNight {
-  fireTime: string;
-  jobIds: string[];
-  n: number;
-  median: number;
-  /** The median of the baseline nights' medians, and the band within which a shift is no change. */
-  baseline: { median: number; lower: number; upper: number; nights: number } | null;
-  /** What changed on this night (a device rebuilt, a model replaced): the series it touches restart their baseline. */
-  baselineReset: string | null;
-  alerts: { id: string; verdict: string; state: string; changePct: number }[];
 }
 
 const ALERT_COLUMNS = `id, schedule_id AS "scheduleId", fire_time AS "fireTime", device_model AS "deviceModel", backend::text AS backend, model,

@@ -1,10 +1,10 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { ALERT_STATES, AlertPatchSchema, AlertStateSchema, BackendSchema, PhaseSchema, ScenarioSchema, type AlertView } from '@farm/contracts';
+import { ALERT_STATES, AlertPatchSchema, AlertStateSchema, BackendSchema, PhaseSchema, ScenarioSchema, type AlertNight, type AlertView, type SeriesNight } from '@farm/contracts';
 import { z } from 'zod';
 import { ZodPipe } from '../common/errors';
 import { jsonSchema } from '../common/openapi';
-import { AlertsService, type AlertNight, type SeriesNight } from './alerts.service';
+import { AlertsService } from './alerts.service';
 
 const AlertQuerySchema = z.object({ schedule: z.uuid().optional(), night: z.iso.datetime({ offset: true }).optional(), state: AlertStateSchema.optional() }).strict();
 const SeriesQuerySchema = z

@@ -1,7 +1,7 @@
 import type { SummaryGroup } from '@farm/contracts';
 import { useMemo } from 'react';
 import { barChartOption, phaseBars, tailBars } from '../view';
-import { BarChart } from './bar-chart';
+import { Chart } from './chart';
 
 /** The job summary's figures as charts, one bar per device model × CNN × scenario. */
 export function SummaryCharts({ groups }: { groups: readonly SummaryGroup[] }) {
@@ -18,16 +18,16 @@ export function SummaryCharts({ groups }: { groups: readonly SummaryGroup[] }) {
     <>
       <h3>Median per phase</h3>
       <div data-chart="phases">
-        <BarChart option={charts.phases} label="Median of each phase of an iteration, per device model, CNN and scenario" />
+        <Chart option={charts.phases} label="Median of each phase of an iteration, per device model, CNN and scenario" />
       </div>
       <h3>Latency distribution of an iteration</h3>
       <div data-chart="tail">
-        <BarChart option={charts.tail} label="Quantiles p50, p90, p95 and p99 of an iteration's total time, per device model, CNN and scenario" />
+        <Chart option={charts.tail} label="Quantiles p50, p90, p95 and p99 of an iteration's total time, per device model, CNN and scenario" />
       </div>
       <h3>Energy per phase</h3>
       <div data-chart="energy">
         {charts.energy ? (
-          <BarChart option={charts.energy} label="Mean energy of each phase of an iteration, per device model, CNN and scenario, with its energy method" />
+          <Chart option={charts.energy} label="Mean energy of each phase of an iteration, per device model, CNN and scenario, with its energy method" />
         ) : (
           <p>No energy was measured for this job.</p>
         )}

@@ -2,11 +2,16 @@ import type { DeviceView } from '@farm/contracts';
 import { useState } from 'react';
 import { api, errorText } from '../api';
 import { Simulated } from '../components/simulated';
+import { useFarmEvents } from '../farm-events';
+import { useLiveList } from '../live-list';
 import { useApi } from '../use-api';
 import { formatTime } from '../view';
 
 export function DevicesPage() {
   const { data, error, reload } = useApi<DeviceView[]>('/devices');
+  // Pushed by the API as devices change state or health; a device new to the fleet has it read again.
+  const fleet = useLiveList(data, reload);
+  useFarmEvents({ devices: ({ devices }) => fleet.push(devices, (_device, known) => !known) });
   return (
     <>
       <h1>Devices</h1>
@@ -25,7 +30,7 @@ export function DevicesPage() {
           </tr>
         </thead>
         <tbody>
-          {data?.map((device) => (
+          {fleet.items?.map((device) => (
             <DeviceRow key={device.id} device={device} onChanged={reload} />
           ))}
         </tbody>

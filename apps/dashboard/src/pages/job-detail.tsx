@@ -10,22 +10,24 @@ import { useApi } from '../use-api';
 import { formatTime } from '../view';
 
 export function JobDetailPage({ jobId }: { jobId: string }) {
-  const job = useApi<JobView>(`/jobs/${jobId}`);
+  // The runs come with the live events' first batch: read once, not twice.
+  const job = useApi<JobView>(`/jobs/${jobId}?runs=false`);
   const devices = useApi<DeviceView[]>('/devices');
   const { live, error: liveError } = useJobEvents(jobId);
   const summary = useApi<JobSummary>(`/jobs/${jobId}/summary`);
   const study = useApi<StudyAnswer>(`/jobs/${jobId}/study`);
   const [cancelError, setCancelError] = useState<string>();
 
-  const finished = live?.finished === true;
-  // The figures are read again once the job has ended: its last runs are in them then.
+  // The figures are read again once a job seen running has ended: its last runs are in them
+  // then. A job that had ended when the page opened is read once.
+  const endedSinceRead = live?.finished === true && job.data !== undefined && job.data.finishedAt === null;
   const { reload: reloadSummary } = summary;
   const { reload: reloadStudy } = study;
   useEffect(() => {
-    if (!finished) return;
+    if (!endedSinceRead) return;
     reloadSummary();
     reloadStudy();
-  }, [finished, reloadSummary, reloadStudy]);
+  }, [endedSinceRead, reloadSummary, reloadStudy]);
 
   const cancel = async (): Promise<void> => {
     try {
@@ -40,7 +42,7 @@ export function JobDetailPage({ jobId }: { jobId: string }) {
   if (!job.data) return <p>Loading…</p>;
   const status = live?.status ?? job.data.status;
   const progress = live?.progress ?? job.data.progress;
-  const runs = live ? [...live.runs.values()] : (job.data.runs ?? []);
+  const runs = live ? [...live.runs.values()] : [];
   return (
     <>
       <h1>{job.data.name}</h1>
@@ -55,7 +57,7 @@ export function JobDetailPage({ jobId }: { jobId: string }) {
           passed {progress.passed}, failed {progress.failed}, errored {progress.errored}, cancelled {progress.cancelled}, timed out {progress.timedOut},
           running {progress.running}, queued {progress.queued}
         </span>
-        <button type="button" onClick={() => void cancel()} disabled={Boolean(live?.finishedAt ?? job.data.finishedAt)}>
+        <button type="button" onClick={() => void cancel()} disabled={status === 'cancelled' || Boolean(live?.finishedAt ?? job.data.finishedAt)}>
           Cancel job
         </button>
         <a href={`/api/jobs/${jobId}/measurements.csv`} download>

@@ -3,12 +3,19 @@ import { useState } from 'react';
 import { NewJobForm } from '../components/new-job-form';
 import { ProgressBar } from '../components/progress';
 import { Link, navigate } from '../router';
+import { useFarmEvents } from '../farm-events';
+import { useLiveList } from '../live-list';
 import { useApi } from '../use-api';
 import { formatTime } from '../view';
+import { Options } from '../components/options';
 
 export function JobsPage() {
   const [status, setStatus] = useState<JobStatus | ''>('');
-  const { data, error } = useApi<Page<JobView>>(`/jobs?limit=100${status ? `&status=${status}` : ''}`);
+  const { data, error, reload } = useApi<Page<JobView>>(`/jobs?limit=100${status ? `&status=${status}` : ''}`);
+  // Pushed by the API as jobs are submitted, run and end: a job new to the list, or one that
+  // leaves the chosen status, has the list read again.
+  const list = useLiveList(data?.items, reload);
+  useFarmEvents({ jobs: ({ jobs }) => list.push(jobs, (job, known) => (status ? known !== (job.status === status) : !known)) });
   return (
     <>
       <h1>Jobs</h1>
@@ -23,11 +30,7 @@ export function JobsPage() {
             Status{' '}
             <select value={status} onChange={(e) => setStatus(e.target.value as JobStatus | '')}>
               <option value="">all</option>
-              {JOB_STATUSES.map((s) => (
-                <option key={s} value={s}>
-                  {s}
-                </option>
-              ))}
+              <Options values={JOB_STATUSES} />
             </select>
           </label>
           {data && <span>{data.total} jobs</span>}
@@ -45,8 +48,8 @@ export function JobsPage() {
             </tr>
           </thead>
           <tbody>
-            {data?.items.map((job) => (
-              <tr key={job.id}>
+            {list.items?.map((job) => (
+              <tr key={job.id} data-job={job.id}>
                 <td>
                   <Link to={`/jobs/${job.id}`}>{job.name}</Link>
                 </td>

@@ -1,0 +1,45 @@
+import { mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import chromiumArgs from '../../../device-agent/src/backends/browser/chromium-args.json';
+
+/** Screenshots of each page, kept as test artefacts (the folder is ignored by git). */
+export const SCREENSHOTS = path.resolve(__dirname, '..', '..', '..', 'test-artifacts', 'dashboard');
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+
+export interface Tab {
+  page: Page;
+  /** Console errors and uncaught exceptions of the page. */
+  problems: string[];
+}
+
+/**
+ * The one way the dashboard's browser tests and its bench open it: Debian's Chromium through
+ * playwright-core, with the farm's flags (Playwright adds its own headless one).
+ */
+export async function launchBrowser(): Promise<Browser> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  return chromium.launch({ executablePath: CHROMIUM, args: chromiumArgs.filter((arg) => !arg.startsWith('--headless')) });
+}
+
+/** A new page for the dashboard, its console errors collected. */
+export async function openTab(browser: Browser): Promise<Tab> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const problems: string[] = [];
+  page.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
+  page.on('pageerror', (error) => problems.push(error.message));
+  return { page, problems };
+}
+
+export const screenshot = (tab: Tab, name: string): Promise<Buffer> => tab.page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+
+/** Every control is named: inputs and selects by a label, buttons by their text or a label. */
+export const unnamedControls = (page: Page): Promise<string[]> =>
+  page.$$eval('input, select, textarea, button', (elements) =>
+    elements
+      .filter((e) => {
+        const labelled = Boolean(e.getAttribute('aria-label')) || ((e as HTMLInputElement).labels?.length ?? 0) > 0;
+        return e.tagName === 'BUTTON' ? !labelled && !e.textContent?.trim() : !labelled;
+      })
+      .map((e) => e.outerHTML),
+  );
