@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { JobView } from '@farm/contracts';
+import type { JobEvent, JobView } from '@farm/contracts';
 import { concat, defer, exhaustMap, finalize, mergeMap, of, scan, share, takeWhile, timer, type Observable } from 'rxjs';
 import { JobsService } from '../jobs/jobs.service';
-import { jobEvents, type JobEvent } from './job-events';
+import { jobEvents } from './job-events';
 
 /** How often a watched job is read from Postgres. */
 export const JOB_EVENTS_POLL_MS = 500;
