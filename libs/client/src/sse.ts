@@ -10,7 +10,7 @@ export interface ServerSentEvent {
  * lines, a blank line ends an event, lines starting with `:` are comments, an event without data
  * is dropped. `id` and `retry` are not used by the farm and are ignored.
  */
-export async function* serverSentEvents(chunks: AsyncIterable<string>): AsyncGenerator<ServerSentEvent> {
+export async function* serverSentEvents(chunks: AsyncIterable<string> | Iterable<string>): AsyncGenerator<ServerSentEvent> {
   let pending = '';
   let type = '';
   let data: string[] = [];
