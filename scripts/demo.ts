@@ -1,7 +1,6 @@
-import { BUNDLED_MODELS, type SummaryGroup } from '@farm/contracts';
-import { FarmApi } from '@farm/client';
+import { BUNDLED_MODELS } from '@farm/contracts';
+import { FarmApi, formatProgress, outcomeLine, phaseTable, problemLines, studyTable } from '@farm/client';
 import { PreflightError, startStack } from './lib/stack';
-import { fixed, formatTable } from './lib/table';
 
 /**
  * The main job, end to end and for real: the API, the inference server and an agent with one
@@ -35,70 +34,22 @@ async function main(): Promise<void> {
     let last = '';
     const done = await api.waitForJob(job.id, {
       pollMs: 500,
-      onProgress: ({ progress: p }) => {
-        const line = `  queued ${p.queued}  running ${p.running}  passed ${p.passed}  failed ${p.failed}  errored ${p.errored}`;
+      onProgress: ({ progress }) => {
+        const line = `  ${formatProgress(progress)}`;
         if (line !== last) console.log((last = line));
       },
     });
-    const { groups } = await api.summary(job.id);
-    console.log('\nPer-phase medians in ms (warm-up iterations left out; energy: none on the browser device)\n');
+    const [{ groups }, { pairs }] = await Promise.all([api.summary(job.id), api.study(job.id)]);
+    console.log('\nPer-phase figures in ms (warm-up iterations left out; energy: none on the browser device)\n');
     console.log(phaseTable(groups));
     console.log('\nOn-device versus cloud, per device and CNN (medians of the per-iteration total)\n');
-    console.log(ratioTable(groups));
-    for (const problem of done.runs?.filter((r) => r.result !== 'passed') ?? []) {
-      console.log(`run ${problem.id} ${problem.model}/${problem.scenario}: ${problem.result} (${problem.errorKind}: ${problem.errorMessage})`);
-    }
-    console.log(`\njob ${done.status}: ${done.progress.passed}/${done.progress.total} runs passed`);
+    console.log(studyTable(pairs));
+    for (const line of problemLines(done.runs ?? [])) console.log(line);
+    console.log(`\n${outcomeLine(done)}`);
     process.exitCode = done.progress.passed === done.progress.total ? 0 : 1;
   } finally {
     await stack.stop();
   }
-}
-
-function phaseTable(groups: readonly SummaryGroup[]): string {
-  return formatTable(
-    ['device', 'backend', 'model', 'scenario', 'phase', 'n', 'median', 'p90', 'min', 'max'],
-    groups.map((g) => [g.deviceModel, g.backend, g.model, g.scenario, g.phase, g.n, fixed(g.median, 2), fixed(g.p90, 2), fixed(g.min, 2), fixed(g.max, 2)]),
-  );
-}
-
-/** The study's question per device and CNN: how much slower is on-device, and where does the time go. */
-function ratioTable(groups: readonly SummaryGroup[]): string {
-  const keys = [...new Set(groups.map((g) => `${g.deviceModel}\u0000${g.backend}\u0000${g.model}`))];
-  const rows = keys.map((key) => {
-    const [device = '', backend = '', model = ''] = key.split('\u0000');
-    const of = (scenario: string, phase: string) => groups.find((g) => g.deviceModel === device && g.model === model && g.scenario === scenario && g.phase === phase);
-    const onDevice = of('on_device', 'total')?.median ?? null;
-    const cloud = of('cloud', 'total')?.median ?? null;
-    const coldLoad = of('on_device', 'model_load')?.median ?? null;
-    return [
-      device,
-      backend,
-      model,
-      fixed(onDevice, 1),
-      fixed(cloud, 1),
-      onDevice !== null && cloud ? `${(onDevice / cloud).toFixed(2)}x` : '-',
-      fixed(coldLoad, 1),
-      coldLoad !== null && onDevice !== null && cloud ? `${((coldLoad + onDevice) / cloud).toFixed(2)}x` : '-',
-      bottleneck(groups, device, model, 'on_device'),
-      bottleneck(groups, device, model, 'cloud'),
-    ];
-  });
-  return formatTable(
-    ['device', 'backend', 'model', 'on-device', 'cloud', 'ratio', 'cold load', 'ratio with load', 'on-device bottleneck', 'cloud bottleneck'],
-    rows,
-  );
-}
-
-const LEAF_PHASES: Record<string, readonly string[]> = {
-  on_device: ['preprocess', 'inference', 'postprocess'],
-  cloud: ['preprocess', 'upload', 'server', 'download'],
-};
-
-function bottleneck(groups: readonly SummaryGroup[], device: string, model: string, scenario: string): string {
-  const phases = groups.filter((g) => g.deviceModel === device && g.model === model && g.scenario === scenario && LEAF_PHASES[scenario]?.includes(g.phase));
-  const top = phases.sort((a, b) => b.median - a.median)[0];
-  return top ? top.phase : '-';
 }
 
 main().catch((error: unknown) => {

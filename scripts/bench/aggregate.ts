@@ -2,9 +2,8 @@ import { quantile, quantiles } from '@farm/stats';
 import { Client } from 'pg';
 import { DEFAULT_DATABASE_URL } from '@farm/db';
 import { migrate } from '../db/migrate';
-import { FarmApi } from '@farm/client';
+import { FarmApi, formatTable } from '@farm/client';
 import { PreflightError, startStack } from '../lib/stack';
-import { formatTable } from '../lib/table';
 
 /**
  * `npm run bench:aggregate`: about 10 million measurement rows (generated, every row labelled

@@ -5,10 +5,9 @@ import { quantile } from '@farm/stats';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
-import { FarmApi } from '@farm/client';
+import { FarmApi, formatTable } from '@farm/client';
 import { cpuSpent, cpuTimes } from '../lib/cpu';
 import { PreflightError, startStack } from '../lib/stack';
-import { formatTable } from '../lib/table';
 import { waitForWorkers } from '../lib/workers';
 
 /**

@@ -13,10 +13,9 @@ import {
 } from '@farm/contracts';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { FarmApi } from '@farm/client';
+import { FarmApi, formatTable } from '@farm/client';
 import { cpuSpent, cpuTimes } from '../lib/cpu';
 import { PreflightError, startStack } from '../lib/stack';
-import { formatTable } from '../lib/table';
 
 /**
  * `npm run bench:ingest`: measurement rows a second through the API's ingest path (agents'

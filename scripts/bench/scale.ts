@@ -14,7 +14,7 @@ import { recreateDatabase } from '../db/connection';
 import { cpuSpent, cpuTimes } from '../lib/cpu';
 import { runScaleJob, type ScaleFigures } from '../lib/scale';
 import { freePort, PreflightError, startStack, type Stack } from '../lib/stack';
-import { formatTable } from '../lib/table';
+import { formatTable } from '@farm/client';
 import { waitForWorkers } from '../lib/workers';
 
 /**

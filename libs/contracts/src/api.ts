@@ -49,6 +49,12 @@ export interface JobView {
   runs?: RunView[];
 }
 
+/** The server-sent events of `GET /api/jobs/:id/events`, by name: the first ones give the whole job, the last is `finished`. */
+export type JobEvent =
+  | { type: 'progress'; data: Pick<JobView, 'id' | 'status' | 'progress' | 'startedAt' | 'finishedAt'> }
+  | { type: 'runs'; data: { runs: RunView[] } }
+  | { type: 'finished'; data: Pick<JobView, 'id' | 'status' | 'progress' | 'finishedAt'> };
+
 export interface Page<T> {
   items: T[];
   total: number;

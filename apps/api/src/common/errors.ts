@@ -9,39 +9,20 @@ import {
   UnprocessableEntityException,
   BadRequestException,
 } from '@nestjs/common';
-import type { ApiError } from '@farm/contracts';
+import { zodDetails, type ApiError, type ErrorDetail } from '@farm/contracts';
 import type { Response } from 'express';
 import { z } from 'zod';
 
-type Detail = ApiError['details'][number];
-
-/** Turns zod issues into `{ path, message }` pairs; paths read like `devices.tags[0]`. */
-export function zodDetails(error: z.ZodError): Detail[] {
-  return error.issues.flatMap((issue) =>
-    // An unknown field is named by its own path, so a client sees which field to drop.
-    issue.code === 'unrecognized_keys'
-      ? issue.keys.map((key) => ({ path: formatPath([...issue.path, key]), message: 'is not a known field' }))
-      : [{ path: formatPath(issue.path) || '(body)', message: issue.message }],
-  );
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((out, key) => {
-    if (typeof key === 'number') return `${out}[${key}]`;
-    return out ? `${out}.${String(key)}` : String(key);
-  }, '');
-}
-
 /** 400 naming every bad field. */
 export class InvalidInput extends BadRequestException {
-  constructor(details: Detail[], message = 'The request is invalid') {
+  constructor(details: ErrorDetail[], message = 'The request is invalid') {
     super({ message, details });
   }
 }
 
 /** 422: well-formed, but it names something that does not exist or cannot be served. */
 export class Unprocessable extends UnprocessableEntityException {
-  constructor(details: Detail[], message = 'The request cannot be processed') {
+  constructor(details: ErrorDetail[], message = 'The request cannot be processed') {
     super({ message, details });
   }
 }
@@ -83,7 +64,7 @@ export class ApiErrorFilter implements ExceptionFilter {
     const raw = exception.getResponse();
     const error = HttpStatus[statusCode]?.split('_').map(capitalise).join(' ') ?? 'Error';
     if (typeof raw === 'string') return { statusCode, error, message: raw, details: [] };
-    const { message, details } = raw as { message?: unknown; details?: Detail[] };
+    const { message, details } = raw as { message?: unknown; details?: ErrorDetail[] };
     // Express's body parser reports bad JSON and oversize bodies as plain HttpExceptions.
     const text = Array.isArray(message) ? message.join('; ') : typeof message === 'string' ? message : exception.message;
     return { statusCode, error, message: text, details: details ?? [] };

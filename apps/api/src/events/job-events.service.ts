@@ -1,8 +1,8 @@
-import { Injectable } from '@nestjs/common';
-import type { JobView } from '@farm/contracts';
-import { concat, defer, exhaustMap, finalize, mergeMap, of, scan, share, takeWhile, timer, type Observable } from 'rxjs';
+import { Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import type { JobEvent, JobView } from '@farm/contracts';
+import { concat, defer, exhaustMap, finalize, mergeMap, of, ReplaySubject, scan, share, takeUntil, takeWhile, timer, type Observable } from 'rxjs';
 import { JobsService } from '../jobs/jobs.service';
-import { jobEvents, type JobEvent } from './job-events';
+import { jobEvents } from './job-events';
 
 /** How often a watched job is read from Postgres. */
 export const JOB_EVENTS_POLL_MS = 500;
@@ -13,8 +13,9 @@ export const JOB_EVENTS_POLL_MS = 500;
  * clients watching it, and each client is sent what changed since it last heard.
  */
 @Injectable()
-export class JobEventsService {
+export class JobEventsService implements BeforeApplicationShutdown {
   private readonly feeds = new Map<string, Observable<JobView>>();
+  private readonly closing = new ReplaySubject<void>(1);
 
   constructor(private readonly jobs: JobsService) {}
 
@@ -25,7 +26,16 @@ export class JobEventsService {
     return views.pipe(
       scan<JobView, { last?: JobView; events: JobEvent[] }>((state, view) => ({ last: view, events: jobEvents(state.last, view) }), { events: [] }),
       mergeMap((state) => state.events),
+      takeUntil(this.closing),
     );
+  }
+
+  /**
+   * Ends every open stream when the API shuts down: an open response would keep the HTTP server
+   * from closing, and clients reconnect (to the restarted API or another replica) anyway.
+   */
+  beforeApplicationShutdown(): void {
+    this.closing.next();
   }
 
   private feed(jobId: string): Observable<JobView> {

@@ -1,11 +1,5 @@
 import type { MessageEvent } from '@nestjs/common';
-import type { JobView, RunView } from '@farm/contracts';
-
-/** The events of `GET /api/jobs/:id/events`, by name. */
-export type JobEvent =
-  | { type: 'progress'; data: Pick<JobView, 'id' | 'status' | 'progress' | 'startedAt' | 'finishedAt'> }
-  | { type: 'runs'; data: { runs: RunView[] } }
-  | { type: 'finished'; data: Pick<JobView, 'id' | 'status' | 'progress' | 'finishedAt'> };
+import type { JobEvent, JobView, RunView } from '@farm/contracts';
 
 const sameRun = (a: RunView, b: RunView): boolean =>
   a.status === b.status && a.result === b.result && a.attempt === b.attempt && a.errorKind === b.errorKind;

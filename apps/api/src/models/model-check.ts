@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
-import { imageInputSize, MODEL_OUTPUT_KINDS, ModelOutputKindSchema, type ApiError, type ModelOutputKind } from '@farm/contracts';
+import { imageInputSize, MODEL_OUTPUT_KINDS, ModelOutputKindSchema, zodDetails, type ApiError, type ModelOutputKind } from '@farm/contracts';
 import { z } from 'zod';
-import { InvalidInput, Unprocessable, zodDetails } from '../common/errors';
+import { InvalidInput, Unprocessable } from '../common/errors';
 
 type Detail = ApiError['details'][number];
 
