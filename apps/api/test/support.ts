@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Client } from 'pg';
 import { FarmApi } from '@farm/client';
 import { startStack, type Stack } from '../../../scripts/lib/stack';
@@ -34,6 +36,7 @@ export async function startTestFarm(
     BROWSER_TAGS: tag,
     SIM_TIME_SCALE: '0',
     LOG_LEVEL: 'warn',
+    OUTBOX_DIR: path.join(tmpdir(), `farm-outbox-${id}`),
     ...extra,
   });
   const stack = await startStack({

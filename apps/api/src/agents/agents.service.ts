@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { API_CONFIG, type ApiConfig } from '../config/config';
 import { PrismaService } from '../prisma/prisma.service';
 import { RunLifecycleService } from '../runs/run-lifecycle.service';
+import { RunsRepository } from '../runs/runs.repository';
 
 type Heartbeat = z.output<typeof HeartbeatSchema>;
 
@@ -15,6 +16,7 @@ export class AgentsService {
     @Inject(API_CONFIG) private readonly config: ApiConfig,
     private readonly prisma: PrismaService,
     private readonly lifecycle: RunLifecycleService,
+    private readonly runs: RunsRepository,
   ) {}
 
   /**
@@ -101,6 +103,7 @@ export class AgentsService {
     if (beat.lost.length > 0) await this.loseDevices(agentId, beat.lost);
 
     if (beat.active.length === 0) return { stop: [], registered: true };
+    await this.runs.renewLeases(this.prisma.sql, agentId, beat.active, this.config.AGENT_TIMEOUT_MS);
     // Runs the agent is still running but should not be: cancelled, timed out, or superseded.
     const rows = await this.prisma.$queryRawUnsafe<{ id: string }[]>(
       `SELECT a.run_id AS id FROM unnest($1::uuid[], $2::int[]) AS a(run_id, attempt)
