@@ -74,6 +74,8 @@ export class RunLifecycleService {
         updates.set(run.id, update);
         switch (report.type) {
           case 'claim':
+            // A claim repeated (its answer was lost, the request sent again) changes nothing.
+            if (run.status !== 'queued') break;
             update.claimed = true;
             run.status = update.status = 'preparing';
             if (run.jobStatus === 'queued') effects.started.add(run.jobId);
@@ -313,10 +315,11 @@ function refuse(run: LockedRun | undefined, agentId: string, report: RunReport):
   if (run.attempt !== report.attempt) return 'stale';
   if (run.status === 'finished') return 'finished';
   if (report.type === 'claim') {
-    if (run.jobStatus === 'cancelled') return 'cancelled';
-    // A claim repeated because its answer was lost is granted again; the agent drops a
-    // second delivery of an attempt it is already running, so this cannot run it twice.
-    return run.status === 'queued' || run.status === 'preparing' ? undefined : 'stale';
+    // A claim of the run's attempt in progress is one repeated because its answer was lost:
+    // granted again, as refusing it would stop the attempt that claimed it. The agent drops a
+    // second delivery of an attempt it holds, and another process of the agent registers first,
+    // which ends the attempts of the one before; so this cannot run an attempt twice.
+    return run.jobStatus === 'cancelled' ? 'cancelled' : undefined;
   }
   // Anything but a claim needs a claimed attempt: a repeated delivery of a queued job may not report.
   return run.status === 'queued' ? 'stale' : undefined;

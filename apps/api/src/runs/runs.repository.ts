@@ -82,11 +82,16 @@ export class RunsRepository {
   }
 
   /**
-   * Runs queued since before `cutoff`, unlocked: the dispatch repair re-adds those whose attempt
-   * is missing from its device's queue.
+   * Runs queued since before `cutoff` that no agent says it holds (an agent may have taken an
+   * attempt whose claim has not landed yet), unlocked: the dispatch repair re-adds those whose
+   * attempt is missing from its device's queue.
    */
   async queuedSince(sql: Sql, cutoff: Date, limit = 5_000): Promise<LockedRun[]> {
-    return sql.query<LockedRun>(`${SELECT_RUNS} WHERE r.status = 'queued' AND r.queued_at < $1::timestamptz ORDER BY r.queued_at LIMIT $2`, [cutoff, limit]);
+    return sql.query<LockedRun>(
+      `${SELECT_RUNS} WHERE r.status = 'queued' AND r.queued_at < $1::timestamptz AND (r.lease_expires_at IS NULL OR r.lease_expires_at < now())
+        ORDER BY r.queued_at LIMIT $2`,
+      [cutoff, limit],
+    );
   }
 
   /**
@@ -104,13 +109,16 @@ export class RunsRepository {
     return this.lock(tx, { runIds: ids.map((r) => r.id) });
   }
 
-  /** Renews the leases of the attempts an agent says it holds (those of its devices still in progress). */
+  /**
+   * Renews the leases of the attempts an agent says it holds, on its own devices: runs in
+   * progress, and queued ones whose claim is still on its way.
+   */
   async renewLeases(sql: Sql, agentId: string, attempts: readonly { runId: string; attempt: number }[], leaseMs: number): Promise<number> {
     if (attempts.length === 0) return 0;
     return sql.execute(
       `UPDATE runs r SET lease_expires_at = now() + $4 * interval '1 millisecond'
          FROM unnest($1::uuid[], $2::int[]) AS a(run_id, attempt), devices d
-        WHERE r.id = a.run_id AND r.attempt = a.attempt AND r.status IN ('preparing', 'running', 'uploading')
+        WHERE r.id = a.run_id AND r.attempt = a.attempt AND r.status <> 'finished'
           AND d.id = r.device_id AND d.agent_id = $3::uuid`,
       [attempts.map((a) => a.runId), attempts.map((a) => a.attempt), agentId, leaseMs],
     );
