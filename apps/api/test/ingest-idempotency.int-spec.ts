@@ -48,7 +48,7 @@ describe('report ingest', () => {
         },
       ],
     });
-    expect(registered.status).toBe(200);
+    expect(registered.status).toBe(201);
     const { agentId } = registered.body;
     const active: { runId: string; attempt: number }[] = [];
     heartbeats.push(setInterval(() => void agent.request('POST', `/api/agents/${agentId}/heartbeat`, { session, devices: [], active }).catch(() => undefined), 250));
