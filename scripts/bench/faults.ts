@@ -10,6 +10,7 @@ import { startPrivatePostgres, startPrivateRedis, type PrivateService } from '..
 import type { Service } from '../lib/processes';
 import { PreflightError, startStack, type Stack } from '../lib/stack';
 import { formatTable } from '../lib/table';
+import { until } from '../lib/until';
 
 /**
  * `npm run bench:faults`: the farm under injected faults, against real processes on 127.0.0.1
@@ -67,6 +68,9 @@ interface AgentHandle {
   env: NodeJS.ProcessEnv;
   service: Service;
 }
+
+/** Calls fail while a fault is on (the API restarting, the database stopped): ask again. */
+const RETRY = { retryErrors: true };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -204,17 +208,6 @@ function expectedRows(scenario: Scenario): number {
   return scenario === 'on_device' ? 1 + ITERATIONS * 4 : ITERATIONS * 8;
 }
 
-async function until<T>(probe: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    // Calls fail while a fault is on (the API restarting, the database stopped): ask again.
-    const value = await probe().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
 async function unfinishedRuns(db: Pool, jobId: string): Promise<string[]> {
   const { rows } = await db.query<{ id: string }>(`SELECT id FROM runs WHERE job_id = $1 AND status <> 'finished'`, [jobId]);
   return rows.map((r) => r.id);
@@ -229,19 +222,21 @@ async function runFault(ctx: Context, fault: Fault): Promise<FaultRow> {
       async () => (await ctx.api.request<{ name: string; state: string }[]>('GET', '/api/agents')).body.some((a) => a.name === agentName && a.state === 'online'),
       60_000,
       `agent ${agentName} to register`,
+      RETRY,
     );
     const job = await ctx.api.submit({ name: agentName, models: MODELS, scenarios: SCENARIOS, devices: { tags: [agentName] }, iterations: ITERATIONS });
     await until(
       async () => (await ctx.db.query(`SELECT 1 FROM measurements m JOIN runs r ON r.id = m.run_id WHERE r.job_id = $1 AND r.status <> 'finished' LIMIT 1`, [job.id])).rowCount,
       60_000,
       'a run with rows in progress',
+      RETRY,
     );
     const unfinished = await unfinishedRuns(ctx.db, job.id);
     const touched = await fault.strike(ctx, agent);
     const done = await until(async () => {
       const view = await ctx.api.job(job.id);
       return view.finishedAt ? view : undefined;
-    }, JOB_TIMEOUT_MS, `job ${job.id} to finish`).catch(() => undefined);
+    }, JOB_TIMEOUT_MS, `job ${job.id} to finish`, RETRY).catch(() => undefined);
     return await tally(ctx, fault.name, job.id, done, touched ?? new Set(unfinished));
   } finally {
     await agent.service.stop();

@@ -5,6 +5,8 @@ import { Client } from 'pg';
 import { FarmApi } from '@farm/client';
 import { startStack, type Stack } from '../../../scripts/lib/stack';
 
+export { until } from '../../../scripts/lib/until';
+
 /** Settings that make failures show in seconds rather than minutes. */
 export const FAST_TIMEOUTS = { HEARTBEAT_INTERVAL_MS: '300', AGENT_TIMEOUT_MS: '1500', REAPER_INTERVAL_MS: '200' };
 
@@ -73,14 +75,4 @@ export async function countRows(db: Client, jobId: string): Promise<{ current: n
 /** Rows one run makes: a cold model load, then each iteration's phases. */
 export function expectedRows(scenario: 'on_device' | 'cloud', iterations: number): number {
   return scenario === 'on_device' ? 1 + iterations * 4 : iterations * 8;
-}
-
-export async function until<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
