@@ -213,7 +213,7 @@ async function unfinishedRuns(db: Pool, jobId: string): Promise<string[]> {
   return rows.map((r) => r.id);
 }
 
-async function runFault(ctx: Context, fault: Fault): Promise<FaultRow> {
+async function runFault(ctx: Context, fault: Fault, notes: string[]): Promise<FaultRow> {
   const agentName = `faults-${randomUUID().slice(0, 8)}`;
   const env = { ...AGENT_ENV, AGENT_NAME: agentName, SIM_TAGS: agentName, OUTBOX_DIR: ctx.outboxDir, ...(await fault.agentEnv?.(agentName, ctx)) };
   const agent: AgentHandle = { env, service: ctx.stack.startAgent(env) };
@@ -237,14 +237,14 @@ async function runFault(ctx: Context, fault: Fault): Promise<FaultRow> {
       const view = await ctx.api.job(job.id);
       return view.finishedAt ? view : undefined;
     }, JOB_TIMEOUT_MS, `job ${job.id} to finish`, RETRY).catch(() => undefined);
-    return await tally(ctx, fault.name, job.id, done, touched ?? new Set(unfinished));
+    return await tally(ctx, fault.name, job.id, done, touched ?? new Set(unfinished), notes);
   } finally {
     await agent.service.stop();
     await fault.after?.();
   }
 }
 
-async function tally(ctx: Context, fault: string, jobId: string, done: JobView | undefined, touched: Set<string>): Promise<FaultRow> {
+async function tally(ctx: Context, fault: string, jobId: string, done: JobView | undefined, touched: Set<string>, notes: string[]): Promise<FaultRow> {
   const { rows: runs } = await ctx.db.query<{ id: string; scenario: Scenario; result: string | null; attempt: number; errorKind: string | null; rows: number }>(
     `SELECT r.id, r.scenario::text AS scenario, r.result::text AS result, r.attempt, r.error_kind AS "errorKind",
             (SELECT count(*) FROM measurements m WHERE m.run_id = r.id AND m.attempt = r.attempt)::int AS rows
@@ -272,6 +272,14 @@ async function tally(ctx: Context, fault: string, jobId: string, done: JobView |
   duplicated += Math.max(0, counted - passed * ITERATIONS);
 
   const results = new Map<string, number>();
+  const retried = runs.filter((r) => r.attempt > 1 || (r.result !== 'passed' && r.result !== null));
+  if (retried.length > 0) {
+    const { rows: reasons } = await ctx.db.query<{ kind: string | null; message: string | null; n: number }>(
+      `SELECT error_kind AS kind, error_message AS message, count(*)::int AS n FROM runs WHERE id = ANY($1) GROUP BY 1, 2`,
+      [retried.map((r) => r.id)],
+    );
+    notes.push(`${fault}: last errors of the runs retried or not passed: ${reasons.map((r) => `${r.n} × ${r.kind ?? 'none'} (${r.message ?? ''})`).join('; ')}`);
+  }
   for (const run of runs) {
     const key = run.result === 'passed' || run.result === null ? (run.result ?? 'unfinished') : `${run.result} (${run.errorKind ?? 'no reason'})`;
     results.set(key, (results.get(key) ?? 0) + 1);
@@ -311,7 +319,7 @@ export async function runFaultSuite(options: { outageMs?: number; only?: string;
     const rows: FaultRow[] = [];
     for (const fault of faults(outageMs, notes).filter((f) => !options.only || f.name.includes(options.only))) {
       const started = Date.now();
-      rows.push(await runFault(ctx, fault));
+      rows.push(await runFault(ctx, fault, notes));
       notes.push(`${fault.name}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
     }
     return { rows, notes, lost: rows.reduce((n, r) => n + r.lost, 0), duplicated: rows.reduce((n, r) => n + r.duplicated, 0) };

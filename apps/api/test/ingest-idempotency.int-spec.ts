@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_AGENT_TOKEN, type AgentRegistered, type Measurement, type RunReport, type RunReportAck } from '@farm/contracts';
+import { DEFAULT_AGENT_TOKEN, type AgentRegistered, type HeartbeatAck, type Measurement, type RunReport, type RunReportAck } from '@farm/contracts';
 import { FarmApi } from '@farm/client';
 import { countRows, expectedRows, startTestFarm, until, type TestFarm } from './support';
 
@@ -24,7 +24,7 @@ describe('report ingest', () => {
    * Registers an agent with one simulated device of its own, keeps it heartbeating (naming the
    * attempts in `active`), and submits a one-run job to it.
    */
-  async function claimableRun(iterations: number): Promise<{ agentId: string; runId: string; jobId: string; active: { runId: string; attempt: number }[] }> {
+  async function claimableRun(iterations: number): Promise<{ agentId: string; session: string; runId: string; jobId: string; active: { runId: string; attempt: number }[] }> {
     const name = `hand-${randomUUID().slice(0, 8)}`;
     const session = randomUUID();
     const registered = await agent.request<AgentRegistered>('POST', '/api/agents/register', {
@@ -55,7 +55,7 @@ describe('report ingest', () => {
     const job = await farm.api.submit({ name, models: ['mobilenet_v2'], scenarios: ['on_device'], devices: { tags: [name] }, iterations });
     const runId = job.runs?.[0]?.id;
     if (!runId) throw new Error('the job has no run');
-    return { agentId, runId, jobId: job.id, active };
+    return { agentId, session, runId, jobId: job.id, active };
   }
 
   async function report(agentId: string, reports: RunReport[]): Promise<RunReportAck[]> {
@@ -124,7 +124,7 @@ describe('report ingest', () => {
   });
 
   it('recovers a run whose lease ran out while its agent kept heartbeating without it', async () => {
-    const { agentId, runId, active } = await claimableRun(2);
+    const { agentId, session, runId, active } = await claimableRun(2);
     active.push({ runId, attempt: 1 });
     expect(await report(agentId, [{ type: 'claim', runId, attempt: 1 }])).toEqual([{ runId, ok: true }]);
 
@@ -147,5 +147,13 @@ describe('report ingest', () => {
     expect(Date.now() - started).toBeLessThan(1_500 + 200 + 2_000);
     const agents = (await farm.api.request<{ id: string; state: string }[]>('GET', '/api/agents')).body;
     expect(agents.find((a) => a.id === agentId)?.state).toBe('online');
+
+    // The retry runs on the same agent, while the old attempt's finish is still on its way: a
+    // heartbeat naming both must not stop the retry; one naming the old attempt alone stops the run.
+    expect(await report(agentId, [{ type: 'claim', runId, attempt: 2 }])).toEqual([{ runId, ok: true }]);
+    const beat = async (attempts: number[]) =>
+      (await agent.request<HeartbeatAck>('POST', `/api/agents/${agentId}/heartbeat`, { session, devices: [], active: attempts.map((attempt) => ({ runId, attempt })) })).body.stop;
+    expect(await beat([1, 2])).toEqual([]);
+    expect(await beat([1])).toEqual([runId]);
   });
 });

@@ -104,12 +104,15 @@ export class AgentsService {
 
     if (beat.active.length === 0) return { stop: [], registered: true };
     await this.runs.renewLeases(this.prisma.sql, agentId, beat.active, this.config.AGENT_TIMEOUT_MS);
-    // Runs the agent is still running but should not be: cancelled, timed out, or superseded.
+    // Runs the agent is still running but should not be: cancelled, timed out, or superseded. An
+    // agent may name two attempts of a run (the old one's finish still on its way while it runs
+    // the retry): the run stops only when none of them is the run's attempt in progress.
     const rows = await this.prisma.$queryRawUnsafe<{ id: string }[]>(
       `SELECT a.run_id AS id FROM unnest($1::uuid[], $2::int[]) AS a(run_id, attempt)
          LEFT JOIN runs r ON r.id = a.run_id
          LEFT JOIN jobs j ON j.id = r.job_id
-        WHERE r.id IS NULL OR r.attempt <> a.attempt OR r.status = 'finished' OR j.status = 'cancelled'`,
+        GROUP BY a.run_id
+       HAVING bool_and(r.id IS NULL OR r.attempt <> a.attempt OR r.status = 'finished' OR j.status = 'cancelled')`,
       beat.active.map((a) => a.runId),
       beat.active.map((a) => a.attempt),
     );
