@@ -272,13 +272,15 @@ async function tally(ctx: Context, fault: string, jobId: string, done: JobView |
   duplicated += Math.max(0, counted - passed * ITERATIONS);
 
   const results = new Map<string, number>();
-  const retried = runs.filter((r) => r.attempt > 1 || (r.result !== 'passed' && r.result !== null));
-  if (retried.length > 0) {
+  const retried = runs.filter((r) => r.attempt > 1).length;
+  const failed = runs.filter((r) => r.result !== 'passed' && r.result !== null);
+  if (retried > 0) notes.push(`${fault}: ${retried} run(s) took a second attempt`);
+  if (failed.length > 0) {
     const { rows: reasons } = await ctx.db.query<{ kind: string | null; message: string | null; n: number }>(
       `SELECT error_kind AS kind, error_message AS message, count(*)::int AS n FROM runs WHERE id = ANY($1) GROUP BY 1, 2`,
-      [retried.map((r) => r.id)],
+      [failed.map((r) => r.id)],
     );
-    notes.push(`${fault}: last errors of the runs retried or not passed: ${reasons.map((r) => `${r.n} × ${r.kind ?? 'none'} (${r.message ?? ''})`).join('; ')}`);
+    notes.push(`${fault}: runs that did not pass: ${reasons.map((r) => `${r.n} × ${r.kind ?? 'no kind'} (${r.message ?? 'no message'})`).join('; ')}`);
   }
   for (const run of runs) {
     const key = run.result === 'passed' || run.result === null ? (run.result ?? 'unfinished') : `${run.result} (${run.errorKind ?? 'no reason'})`;
