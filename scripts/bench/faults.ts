@@ -333,11 +333,26 @@ export async function runFaultSuite(options: { outageMs?: number; only?: string;
   }
 }
 
+export class FaultOptionsError extends Error {}
+
+/** FAULT_OUTAGE_MS and FAULTS_ONLY, checked; throws a FaultOptionsError naming a bad one. */
+export function faultOptions(env: NodeJS.ProcessEnv): { outageMs: number; only?: string } {
+  const raw = env['FAULT_OUTAGE_MS'];
+  const outageMs = raw === undefined ? 10_000 : Number(raw);
+  if (!Number.isInteger(outageMs) || outageMs < 0 || outageMs > 600_000 || raw?.trim() === '') {
+    throw new FaultOptionsError(`FAULT_OUTAGE_MS must be a whole number of milliseconds from 0 to 600000 (got "${raw}")`);
+  }
+  const only = env['FAULTS_ONLY'];
+  if (only !== undefined && !faults(outageMs, []).some((f) => f.name.includes(only))) {
+    throw new FaultOptionsError(`FAULTS_ONLY "${only}" names no fault; the faults are: ${faults(outageMs, []).map((f) => f.name).join(', ')}`);
+  }
+  return { outageMs, ...(only !== undefined && { only }) };
+}
+
 async function main(): Promise<void> {
-  const outageMs = Number(process.env['FAULT_OUTAGE_MS'] ?? 10_000);
-  if (!(outageMs >= 0)) throw new Error(`FAULT_OUTAGE_MS must be a number of milliseconds (got ${process.env['FAULT_OUTAGE_MS']})`);
+  const options = faultOptions(process.env);
   const started = Date.now();
-  const result = await runFaultSuite({ outageMs, ...(process.env['FAULTS_ONLY'] && { only: process.env['FAULTS_ONLY'] }), quiet: !process.env['FARM_TEST_VERBOSE'] });
+  const result = await runFaultSuite({ ...options, quiet: !process.env['FARM_TEST_VERBOSE'] });
   console.log(
     `\n${DEVICES} simulated devices × ${MODELS.length} CNNs × ${SCENARIOS.length} scenarios × ${ITERATIONS} iterations per fault (${DEVICES * MODELS.length * SCENARIOS.length} runs), ${((Date.now() - started) / 1000).toFixed(0)} s in all\n`,
   );
@@ -349,7 +364,8 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((error: unknown) => {
-    console.error(error instanceof PreflightError ? error.message : error);
-    process.exit(error instanceof PreflightError ? 2 : 1);
+    const known = error instanceof PreflightError || error instanceof FaultOptionsError;
+    console.error(known ? error.message : error);
+    process.exit(known ? 2 : 1);
   });
 }

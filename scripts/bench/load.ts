@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DEFAULT_DATABASE_URL } from '@farm/db';
 import { FarmApi, type FarmApiOptions } from '@farm/client';
 import autocannon from 'autocannon';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { recreateDatabase } from '../db/connection';
 import { PreflightError, startStack } from '../lib/stack';
 import { formatTable } from '../lib/table';
@@ -39,19 +39,26 @@ function positiveInt(name: string, max: number) {
   };
 }
 
-function parseOptions(argv: readonly string[]): Options {
+/** The run's settings from its flags, over LOAD_* environment variables, over the defaults; throws a CommanderError naming a bad one. */
+export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Options {
+  const fromEnv = (name: string, flag: string, fallback: number, max: number) => {
+    const value = env[name];
+    return value === undefined ? fallback : positiveInt(`${name} (or ${flag})`, max)(value);
+  };
   const program = new Command('bench:load')
     .description('autocannon at the submit and read endpoints of a farm of its own')
-    .option('--rate <n>', 'requests per second to each endpoint (env LOAD_RATE)', positiveInt('--rate', 100_000), Number(process.env['LOAD_RATE'] ?? 50))
-    .option('--duration <s>', 'seconds per endpoint (env LOAD_DURATION_S)', positiveInt('--duration', 3_600), Number(process.env['LOAD_DURATION_S'] ?? 10))
-    .option('--connections <n>', 'connections per endpoint (env LOAD_CONNECTIONS)', positiveInt('--connections', 1_000), Number(process.env['LOAD_CONNECTIONS'] ?? 10))
-    .showHelpAfterError()
-    .parse(argv, { from: 'node' });
-  const options = program.opts<Options>();
-  for (const [name, value] of Object.entries(options)) {
-    if (!Number.isInteger(value) || value < 1) program.error(`${name} must be a whole number of at least 1 (from its flag or environment variable), got ${String(value)}`);
-  }
-  return options;
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined })
+    .option('--rate <n>', 'requests per second to each endpoint (env LOAD_RATE)', positiveInt('--rate', 100_000))
+    .option('--duration <s>', 'seconds per endpoint (env LOAD_DURATION_S)', positiveInt('--duration', 3_600))
+    .option('--connections <n>', 'connections per endpoint (env LOAD_CONNECTIONS)', positiveInt('--connections', 1_000))
+    .parse([...argv], { from: 'node' });
+  const flags = program.opts<Partial<Options>>();
+  return {
+    rate: flags.rate ?? fromEnv('LOAD_RATE', '--rate', 50, 100_000),
+    duration: flags.duration ?? fromEnv('LOAD_DURATION_S', '--duration', 10, 3_600),
+    connections: flags.connections ?? fromEnv('LOAD_CONNECTIONS', '--connections', 10, 1_000),
+  };
 }
 
 async function fire(url: string, headers: Record<string, string>, options: Options, request: { method: 'GET' | 'POST'; body?: string; expect: number }): Promise<Omit<Figures, 'endpoint'>> {
@@ -122,7 +129,11 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof PreflightError ? error.message : error);
-  process.exit(error instanceof PreflightError ? 2 : 1);
-});
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    if (error instanceof CommanderError && error.code === 'commander.helpDisplayed') process.exit(0);
+    const known = error instanceof PreflightError || error instanceof CommanderError || error instanceof InvalidArgumentError;
+    console.error(known ? error.message : error);
+    process.exit(known ? 2 : 1);
+  });
+}
