@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -31,6 +32,7 @@ export async function startTestFarm(
 ): Promise<TestFarm> {
   const id = randomUUID().slice(0, 8);
   const tag = `test-${id}`;
+  const outboxDir = path.join(tmpdir(), `farm-outbox-${id}`);
   const agentEnv = (name: string, extra: NodeJS.ProcessEnv = {}) => ({
     AGENT_NAME: `${name}-${id}`,
     BACKENDS: 'simulated',
@@ -38,7 +40,7 @@ export async function startTestFarm(
     BROWSER_TAGS: tag,
     SIM_TIME_SCALE: '0',
     LOG_LEVEL: 'warn',
-    OUTBOX_DIR: path.join(tmpdir(), `farm-outbox-${id}`),
+    OUTBOX_DIR: outboxDir,
     ...extra,
   });
   const stack = await startStack({
@@ -58,6 +60,7 @@ export async function startTestFarm(
     stop: async () => {
       await stack.stop();
       await db.end();
+      rmSync(outboxDir, { recursive: true, force: true });
     },
   };
 }
