@@ -15,7 +15,8 @@ import { ApiClient, withRetry } from './api-client';
 import type { DeviceBackend } from './backends/backend';
 import type { AgentConfig } from './config';
 import type { Logger } from './logger';
-import { Reporter } from './reporter';
+import { Outbox } from './outbox';
+import { Reporter, replayOutbox } from './reporter';
 import { RunExecution } from './run-executor';
 
 export const AGENT_VERSION = '0.1.0';
@@ -41,6 +42,13 @@ export class Agent {
   private readonly devices = new Map<string, AttachedDevice>();
   private readonly lost: { serial: string; backend: Backend }[] = [];
   private readonly active = new Map<string, RunExecution>();
+  /**
+   * Attempts this process has started and whose finish the API has not answered yet, by
+   * `<run>.<attempt>`: heartbeats name them (renewing their leases), and a repeated delivery of
+   * one is dropped.
+   */
+  private readonly held = new Map<string, { runId: string; attempt: number }>();
+  private readonly outbox: Outbox;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private heartbeatMs = 2_000;
   private stopping = false;
@@ -52,7 +60,8 @@ export class Agent {
     private readonly log: Logger,
   ) {
     this.api = new ApiClient(config.API_URL, config.AGENT_TOKEN);
-    this.reporter = new Reporter(this.api, () => this.agentId, config.REPORT_FLUSH_MS, log);
+    this.outbox = Outbox.forAgent(config.OUTBOX_DIR, config.AGENT_NAME);
+    this.reporter = new Reporter(this.api, () => this.agentId, this.outbox, config.REPORT_FLUSH_MS, log);
     // Workers block on their own duplicated connections; this one serves every other command.
     this.redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
     this.subscriber = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
@@ -67,6 +76,9 @@ export class Agent {
   }
 
   async start(): Promise<void> {
+    // What the previous process left unsent goes first: once this one registers, the API
+    // recovers the previous one's runs and would refuse their reports as stale.
+    await replayOutbox(this.api, this.outbox, this.log);
     await this.subscriber.subscribe(`${this.config.QUEUE_PREFIX}:${STOP_RUNS_CHANNEL}`);
     this.subscriber.on('message', (_channel: string, message: string) => this.onStopEvent(message));
     await this.register();
@@ -88,6 +100,7 @@ export class Agent {
       await closing;
     }
     await this.reporter.drain();
+    await this.outbox.close();
     clearInterval(this.heartbeatTimer);
     await this.api.deregister(this.agentId, this.session).catch((error: unknown) => this.log.warn(`deregister failed: ${String(error)}`));
     await Promise.all(this.backends.map((b) => b.close()));
@@ -121,6 +134,7 @@ export class Agent {
       { onRetry: (error, delay) => this.log.warn(`registration failed (${String(error)}); retrying in ${delay} ms`) },
     );
     this.agentId = registered.agentId;
+    await this.outbox.setAgent(registered.agentId);
     this.heartbeatMs = registered.heartbeatIntervalMs;
     for (const { id, serial, backend: backendName } of registered.devices) {
       const backend = found.find((f) => f.device.serial === serial && f.device.backend === backendName)?.backend;
@@ -135,12 +149,19 @@ export class Agent {
       deviceQueueName(deviceId),
       async (job) => {
         const assignment = job.data;
-        // A second delivery of an attempt this process is running is dropped here.
-        if (this.active.has(assignment.runId)) return;
+        const key = `${assignment.runId}.${assignment.attempt}`;
+        // A second delivery of an attempt this process is running, or has run and not yet seen
+        // finished (the API queues again an attempt it cannot find in Redis), is dropped here.
+        if (this.active.has(assignment.runId) || this.held.has(key)) return;
         const run = new RunExecution(assignment, serial, backend, this.reporter, this.log, this.config.RUN_TIMEOUT_MS);
         this.active.set(assignment.runId, run);
+        this.held.set(key, { runId: assignment.runId, attempt: assignment.attempt });
         try {
-          await run.execute();
+          const { reported } = await run.execute();
+          void reported.finally(() => this.held.delete(key));
+        } catch (error) {
+          this.held.delete(key);
+          throw error;
         } finally {
           this.active.delete(assignment.runId);
         }
@@ -165,7 +186,7 @@ export class Agent {
         session: this.session,
         devices,
         lost,
-        active: [...this.active.values()].map((r) => ({ runId: r.assignment.runId, attempt: r.assignment.attempt })),
+        active: [...this.held.values()],
       });
       for (const runId of ack.stop) this.active.get(runId)?.stop('cancelled');
       if (!ack.registered && !this.stopping) await this.register();

@@ -1,4 +1,5 @@
-import { hostname } from 'node:os';
+import { homedir, hostname } from 'node:os';
+import path from 'node:path';
 import {
   BackendSchema,
   DEFAULT_AGENT_TOKEN,
@@ -45,6 +46,8 @@ const AgentEnvSchema = z.object({
   RUN_TIMEOUT_MS: envInt(100, 24 * 3_600_000).default(30 * 60_000),
   /** How long SIGTERM waits for runs in progress before it hands them back. */
   SHUTDOWN_GRACE_MS: envInt(0, 3_600_000).default(30_000),
+  /** Where the agent keeps reports on disk until the API has them (a file per agent name). */
+  OUTBOX_DIR: z.string().min(1).default(path.join(homedir(), '.local', 'state', 'farm-agent', 'outbox')),
   /** Reports are batched across devices and sent at least this often. */
   REPORT_FLUSH_MS: envInt(0, 10_000).default(2),
   SIM_DEVICES: envInt(0, 10_000).default(6),

@@ -1,6 +1,7 @@
 import type { RunReport, RunReportAck } from '@farm/contracts';
 import { withRetry, type ApiClient } from './api-client';
 import type { Logger } from './logger';
+import type { Outbox } from './outbox';
 
 interface Pending {
   report: RunReport;
@@ -13,14 +14,16 @@ interface Pending {
  * device always through the same one, so each device's reports arrive in the order it made
  * them (a run's rows before its finish, a finish before the next claim) while other devices'
  * batches are in flight beside them. A lane sends whatever queued up while its previous
- * request was out. Reports are idempotent on the API side (attempt checks, unique measurement
- * keys), so a batch whose answer was lost is simply sent again.
+ * request was out. Each request's reports are in the outbox, on disk, before it goes, so a
+ * process that dies with reports unanswered leaves them for the next one to send. Reports are
+ * idempotent on the API side (attempt checks, batch keys, unique measurement keys), so a batch
+ * whose answer was lost is simply sent again.
  */
 export class Reporter {
   private readonly lanes: Lane[];
 
-  constructor(api: ApiClient, agentId: () => string, flushMs: number, log: Logger, lanes = 4) {
-    this.lanes = Array.from({ length: lanes }, () => new Lane(api, agentId, flushMs, log));
+  constructor(api: ApiClient, agentId: () => string, outbox: Outbox, flushMs: number, log: Logger, lanes = 4) {
+    this.lanes = Array.from({ length: lanes }, () => new Lane(api, agentId, outbox, flushMs, log));
   }
 
   send(deviceId: string, report: RunReport): Promise<RunReportAck> {
@@ -52,6 +55,7 @@ class Lane {
   constructor(
     private readonly api: ApiClient,
     private readonly agentId: () => string,
+    private readonly outbox: Outbox,
     private readonly flushMs: number,
     private readonly log: Logger,
     /** Rows per request at most (a report counts one, a measurement batch its rows). */
@@ -81,17 +85,6 @@ class Lane {
     }
   }
 
-  private batchSize(): number {
-    let weight = 0;
-    let size = 0;
-    for (const { report } of this.queue) {
-      weight += report.type === 'measurements' ? report.rows.length : 1;
-      if (size > 0 && weight > this.maxWeight) break;
-      size++;
-    }
-    return size;
-  }
-
   private async flush(): Promise<void> {
     this.flushing = true;
     // `flushing` drops in the same turn as the loop sees an empty queue, so no report can
@@ -105,11 +98,15 @@ class Lane {
 
   private async sendAll(): Promise<void> {
     while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.batchSize());
+      const batch = this.queue.splice(0, batchLength(this.queue.map((p) => p.report), this.maxWeight));
+      const reports = batch.map((p) => p.report);
+      const seqs = await this.outbox.append(reports).catch((error: unknown) => {
+        // A full or broken disk must not stop the results: they go up, without a copy.
+        this.log.error(`outbox write failed (${String(error)}); uploading without it`);
+        return [];
+      });
       try {
-        const acks = await withRetry(() => this.api.reports(this.agentId(), batch.map((p) => p.report)), {
-          onRetry: (error, delay) => this.log.warn(`report upload failed (${String(error)}); retrying in ${delay} ms`),
-        });
+        const acks = await uploadReports(this.api, this.agentId(), reports, this.log);
         batch.forEach((pending, i) => {
           const ack = acks[i];
           if (ack) pending.resolve(ack);
@@ -118,9 +115,62 @@ class Lane {
       } catch (error) {
         for (const pending of batch) pending.reject(error);
       }
+      // Answered, or refused for good: either way nothing is left to send again.
+      await this.outbox.ack(seqs).catch((error: unknown) => this.log.warn(`outbox ack failed: ${String(error)}`));
     }
   }
 }
+
+/** Uploads reports, retrying until the API answers or refuses them for good (a 4xx). */
+export function uploadReports(api: ApiClient, agentId: string, reports: readonly RunReport[], log: Logger): Promise<RunReportAck[]> {
+  return withRetry(() => api.reports(agentId, reports), {
+    onRetry: (error, delay) => log.warn(`report upload failed (${String(error)}); retrying in ${delay} ms`),
+  });
+}
+
+/**
+ * Sends what a previous process of this agent left in its outbox, in the order it was written,
+ * before this one registers (a registration under a new session recovers the previous one's
+ * runs, after which their reports would be refused as stale).
+ */
+export async function replayOutbox(api: ApiClient, outbox: Outbox, log: Logger, maxWeight = 5_000): Promise<{ sent: number; refused: number }> {
+  const { agentId, reports } = await outbox.recover();
+  if (!agentId || reports.length === 0) {
+    await outbox.ack(reports.map((r) => r.seq));
+    return { sent: 0, refused: 0 };
+  }
+  let refused = 0;
+  for (let start = 0; start < reports.length; ) {
+    const end = start + batchLength(reports.slice(start).map((r) => r.report), maxWeight);
+    const chunk = reports.slice(start, end);
+    try {
+      const acks = await uploadReports(api, agentId, chunk.map((c) => c.report), log);
+      refused += acks.filter((a) => !a.ok).length;
+    } catch (error) {
+      log.error(`the API refused ${chunk.length} replayed report(s): ${String(error)}`);
+      refused += chunk.length;
+    }
+    await outbox.ack(chunk.map((c) => c.seq));
+    start = end;
+  }
+  log.info({ reports: reports.length, refused }, 'outbox replayed');
+  return { sent: reports.length, refused };
+}
+
+/** How many of the reports, from the first, go in one request: rows up to `maxWeight` (a report counts one, a measurement batch its rows), and at most what the API takes. */
+function batchLength(reports: readonly RunReport[], maxWeight: number): number {
+  let weight = 0;
+  let size = 0;
+  for (const report of reports) {
+    weight += report.type === 'measurements' ? report.rows.length : 1;
+    if (size > 0 && (weight > maxWeight || size >= MAX_REPORTS_PER_REQUEST)) break;
+    size++;
+  }
+  return size;
+}
+
+/** The API's limit on reports per request. */
+const MAX_REPORTS_PER_REQUEST = 2_000;
 
 function laneOf(deviceId: string, lanes: number): number {
   let hash = 0;

@@ -55,7 +55,8 @@ export class RunExecution {
     if (!this.controller.signal.aborted) this.controller.abort(new RunStopped(reason));
   }
 
-  async execute(): Promise<void> {
+  /** Runs the attempt; resolves when the device is free, with the upload of its finish still under way. */
+  async execute(): Promise<{ reported: Promise<void> }> {
     const { runId, attempt } = this.assignment;
     // The run starts at once and its claim travels ahead of its other reports on the device's
     // lane. When the API refuses the claim (a stale attempt, a cancelled run) the run stops at
@@ -82,10 +83,11 @@ export class RunExecution {
     this.flushRows();
     // The device's lane delivers these before its next claim, so the device can go on now;
     // if the agent dies first, the API recovers the attempt as it does any lost one.
-    this.send({ type: 'finish', runId, attempt, rows: this.sent, ...(error && { error }), ...(this.details && { details: this.details }) }).then(
+    const reported = this.send({ type: 'finish', runId, attempt, rows: this.sent, ...(error && { error }), ...(this.details && { details: this.details }) }).then(
       () => this.log.info({ rows: this.sent, error: error?.kind }, 'attempt finished'),
       (failure: unknown) => this.log.error(`finish not delivered: ${String(failure)}`),
     );
+    return { reported };
   }
 
   private context(): RunContext {

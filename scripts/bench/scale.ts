@@ -5,7 +5,7 @@ import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { BUNDLED_MODELS, ConfigError, DEFAULT_REDIS_URL, envInt, parseEnv } from '@farm/contracts';
 import { DEFAULT_DATABASE_URL } from '@farm/db';
-import { FarmApi } from '@farm/client';
+import { FarmApi, formatTable } from '@farm/client';
 import { Redis } from 'ioredis';
 import { Pool } from 'pg';
 import { z } from 'zod';
@@ -14,7 +14,6 @@ import { recreateDatabase } from '../db/connection';
 import { cpuSpent, cpuTimes } from '../lib/cpu';
 import { runScaleJob, type ScaleFigures } from '../lib/scale';
 import { freePort, PreflightError, startStack, type Stack } from '../lib/stack';
-import { formatTable } from '@farm/client';
 import { waitForWorkers } from '../lib/workers';
 
 /**

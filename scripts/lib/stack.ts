@@ -24,9 +24,12 @@ export interface Stack {
   apiUrl: string;
   inferenceUrl: string | undefined;
   env: NodeJS.ProcessEnv;
+  /** The API process; `restartApi` replaces it. */
   api: Service;
   agents: Service[];
   startAgent(env: NodeJS.ProcessEnv): Service;
+  /** Stops the API with `signal` and starts it again on the same port; resolves once it answers. */
+  restartApi(signal?: NodeJS.Signals): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -56,7 +59,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     PORT: String(port),
   };
   const apiUrl = `http://127.0.0.1:${port}`;
-  const api = startService('api', 'apps/api/src/main.ts', env, { quiet: options.quiet });
+  const startApi = () => startService('api', 'apps/api/src/main.ts', env, { quiet: options.quiet });
+  const api = startApi();
   const inferencePort = options.inferenceServer ? await freePort() : undefined;
   const inference = inferencePort
     ? startService('inference-server', 'apps/inference-server/src/main.ts', { ...env, API_URL: apiUrl, PORT: String(inferencePort), HOST: '127.0.0.1' }, { quiet: options.quiet })
@@ -77,9 +81,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     api,
     agents,
     startAgent,
+    restartApi: async (signal: NodeJS.Signals = 'SIGTERM') => {
+      await stack.api.stop(signal);
+      stack.api = startApi();
+      await waitForHttp(`${apiUrl}/api/health`, stack.api);
+    },
     stop: async () => {
       await Promise.all(agents.map((a) => a.stop()));
-      await Promise.all([api.stop(), inference?.stop()]);
+      await Promise.all([stack.api.stop(), inference?.stop()]);
     },
   };
   try {

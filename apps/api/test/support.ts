@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Client } from 'pg';
 import { FarmApi } from '@farm/client';
 import { startStack, type Stack } from '../../../scripts/lib/stack';
+
+export { until } from '../../../scripts/lib/until';
 
 /** Settings that make failures show in seconds rather than minutes. */
 export const FAST_TIMEOUTS = { HEARTBEAT_INTERVAL_MS: '300', AGENT_TIMEOUT_MS: '1500', REAPER_INTERVAL_MS: '200' };
@@ -27,6 +32,7 @@ export async function startTestFarm(
 ): Promise<TestFarm> {
   const id = randomUUID().slice(0, 8);
   const tag = `test-${id}`;
+  const outboxDir = path.join(tmpdir(), `farm-outbox-${id}`);
   const agentEnv = (name: string, extra: NodeJS.ProcessEnv = {}) => ({
     AGENT_NAME: `${name}-${id}`,
     BACKENDS: 'simulated',
@@ -34,6 +40,7 @@ export async function startTestFarm(
     BROWSER_TAGS: tag,
     SIM_TIME_SCALE: '0',
     LOG_LEVEL: 'warn',
+    OUTBOX_DIR: outboxDir,
     ...extra,
   });
   const stack = await startStack({
@@ -53,6 +60,7 @@ export async function startTestFarm(
     stop: async () => {
       await stack.stop();
       await db.end();
+      rmSync(outboxDir, { recursive: true, force: true });
     },
   };
 }
@@ -70,14 +78,4 @@ export async function countRows(db: Client, jobId: string): Promise<{ current: n
 /** Rows one run makes: a cold model load, then each iteration's phases. */
 export function expectedRows(scenario: 'on_device' | 'cloud', iterations: number): number {
   return scenario === 'on_device' ? 1 + iterations * 4 : iterations * 8;
-}
-
-export async function until<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }

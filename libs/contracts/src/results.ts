@@ -82,4 +82,6 @@ export interface RunReportAck {
   ok: boolean;
   /** Set when the run must stop: it was cancelled, its attempt is stale or it has finished. */
   stop?: 'cancelled' | 'stale' | 'finished' | 'unknown_run';
+  /** A measurement batch whose key (run, attempt, batch) was already stored: its rows were skipped. */
+  duplicate?: boolean;
 }

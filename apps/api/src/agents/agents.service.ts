@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { API_CONFIG, type ApiConfig } from '../config/config';
 import { PrismaService } from '../prisma/prisma.service';
 import { RunLifecycleService } from '../runs/run-lifecycle.service';
+import { RunsRepository } from '../runs/runs.repository';
 
 type Heartbeat = z.output<typeof HeartbeatSchema>;
 
@@ -15,6 +16,7 @@ export class AgentsService {
     @Inject(API_CONFIG) private readonly config: ApiConfig,
     private readonly prisma: PrismaService,
     private readonly lifecycle: RunLifecycleService,
+    private readonly runs: RunsRepository,
   ) {}
 
   /**
@@ -112,12 +114,16 @@ export class AgentsService {
     if (beat.lost.length > 0) await this.loseDevices(agentId, beat.lost);
 
     if (beat.active.length === 0) return { stop: [], registered: true };
-    // Runs the agent is still running but should not be: cancelled, timed out, or superseded.
+    await this.runs.renewLeases(sql, agentId, beat.active, this.config.AGENT_TIMEOUT_MS);
+    // Runs the agent is still running but should not be: cancelled, timed out, or superseded. An
+    // agent may name two attempts of a run (the old one's finish still on its way while it runs
+    // the retry): the run stops only when none of them is the run's attempt in progress.
     const rows = await sql.query<{ id: string }>(
       `SELECT a.run_id AS id FROM json_to_recordset($1::json) AS a(run_id uuid, attempt int)
          LEFT JOIN runs r ON r.id = a.run_id
          LEFT JOIN jobs j ON j.id = r.job_id
-        WHERE r.id IS NULL OR r.attempt <> a.attempt OR r.status = 'finished' OR j.status = 'cancelled'`,
+        GROUP BY a.run_id
+       HAVING bool_and(r.id IS NULL OR r.attempt <> a.attempt OR r.status = 'finished' OR j.status = 'cancelled')`,
       [JSON.stringify(beat.active.map((a) => ({ run_id: a.runId, attempt: a.attempt })))],
     );
     return { stop: rows.map((r) => r.id), registered: true };

@@ -77,6 +77,19 @@ export class DispatchService implements BeforeApplicationShutdown {
     );
   }
 
+  /** The attempts of the list that are in none of their device's queue's states (waiting, active, delayed, ...). */
+  async missing(attempts: readonly QueuedAttempt[]): Promise<QueuedAttempt[]> {
+    if (attempts.length === 0) return [];
+    const pipeline = this.redis.client.pipeline();
+    for (const { runId, attempt, deviceId } of attempts) pipeline.exists(this.queue(deviceId).toKey(attemptJobId(runId, attempt)));
+    const results = (await pipeline.exec()) ?? [];
+    return attempts.filter((_, i) => {
+      const [error, found] = results[i] ?? [new Error('no answer'), 0];
+      if (error) throw error;
+      return found === 0;
+    });
+  }
+
   /** Tells agents at once to stop runs at their next phase boundary; heartbeats repeat it. */
   async stop(runIds: readonly string[], reason: StopRunsEvent['reason']): Promise<void> {
     if (runIds.length === 0) return;

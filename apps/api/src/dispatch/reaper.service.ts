@@ -5,13 +5,18 @@ import { RedisService } from '../redis/redis';
 import { RunLifecycleService } from '../runs/run-lifecycle.service';
 
 /**
- * Finds what nobody will report: agents that went silent (their runs are retried or end as
- * errored), jobs past their deadline (their runs end as timed out), and runs waiting for a
- * device that stayed offline (they end as errored). One API replica at a time does it, under a
- * Redis lease.
+ * Finds what nobody will report: agents that went silent and runs whose lease expired (they
+ * are retried or end as errored), jobs past their deadline (their runs end as timed out), runs
+ * waiting for a device that stayed offline (they end as errored), and queued attempts Redis has
+ * lost (they are queued again). One API replica at a time does it, under a Redis lease.
  *
  * Bound: a run whose agent dies is recovered within AGENT_TIMEOUT_MS + REAPER_INTERVAL_MS of
- * the agent's last heartbeat (12 s with the defaults), or at once when the agent restarts.
+ * the agent's last heartbeat (11 s with the defaults), or at once when the agent restarts. The
+ * reaper judges silence only over time it could hear: after this process starts, and after a
+ * sweep that failed (the database or Redis unreachable, when heartbeats could not land either),
+ * it waits AGENT_TIMEOUT_MS before it takes anything from an agent, so an outage of the API,
+ * the database or Redis costs no run a retry. A queued attempt Redis lost is queued again within
+ * AGENT_TIMEOUT_MS + REAPER_INTERVAL_MS of its queueing, or of Redis's return.
  */
 @Injectable()
 export class ReaperService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -19,6 +24,8 @@ export class ReaperService implements OnApplicationBootstrap, OnModuleDestroy {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private readonly owner = `${process.pid}-${Math.random().toString(36).slice(2)}`;
+  /** Since when this process has heard heartbeats without a gap: its start, or its last failed sweep. */
+  private hearingSince = Date.now();
 
   constructor(
     @Inject(API_CONFIG) private readonly config: ApiConfig,
@@ -42,13 +49,20 @@ export class ReaperService implements OnApplicationBootstrap, OnModuleDestroy {
   async sweep(now = new Date()): Promise<void> {
     try {
       if (!(await this.lease())) return;
-      await this.agents.reapSilentAgents(now);
-      const expired = await this.lifecycle.expireOverdue(now);
-      if (expired > 0) this.logger.warn(`${expired} run(s) passed their job's deadline`);
+      if (now.getTime() - this.hearingSince >= this.config.AGENT_TIMEOUT_MS) {
+        await this.agents.reapSilentAgents(now);
+        const expired = await this.lifecycle.recoverExpiredLeases(now);
+        if (expired > 0) this.logger.warn(`${expired} run(s) recovered: their lease expired`);
+      }
+      const requeued = await this.lifecycle.requeueMissing(new Date(now.getTime() - this.config.AGENT_TIMEOUT_MS));
+      if (requeued > 0) this.logger.warn(`${requeued} queued attempt(s) were missing from Redis and were queued again`);
+      const overdue = await this.lifecycle.expireOverdue(now);
+      if (overdue > 0) this.logger.warn(`${overdue} run(s) passed their job's deadline`);
       const absent = await this.lifecycle.expireAbsent(now);
       if (absent > 0) this.logger.warn(`${absent} queued run(s) ended: their device did not come back`);
       await this.lifecycle.finishCompletedJobs();
     } catch (error) {
+      this.hearingSince = Date.now();
       this.logger.error(`sweep failed: ${String(error)}`);
     }
   }

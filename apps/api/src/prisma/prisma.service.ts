@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { PrismaClient } from '@farm/db';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { Pool, type PoolClient } from 'pg';
@@ -28,12 +28,18 @@ const SESSION_SETTINGS = '-c idle_in_transaction_session_timeout=60000 -c random
  */
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(PrismaService.name);
   private readonly pool: Pool;
   readonly sql: Sql;
 
   constructor(@Inject(API_CONFIG) config: ApiConfig) {
     const pool = new Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE, options: SESSION_SETTINGS });
     super({ adapter: new PrismaPg(pool) });
+    // A connection that breaks (the server restarts, the network drops) fails the query it
+    // carries and is discarded when released; unheard, its 'error' event would end the process.
+    const lost = (error: Error) => this.logger.warn(`a database connection broke: ${error.message}`);
+    pool.on('error', lost);
+    pool.on('connect', (client) => client.on('error', lost));
     this.pool = pool;
     this.sql = sqlOf(pool);
   }

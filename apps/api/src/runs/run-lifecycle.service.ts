@@ -12,7 +12,17 @@ import { API_CONFIG, type ApiConfig } from '../config/config';
 import { DispatchService, type Dispatchable, type QueuedAttempt } from '../dispatch/dispatch.service';
 import { MetricsService, type EndedRun } from '../metrics/metrics.service';
 import { PrismaService, type Sql } from '../prisma/prisma.service';
-import { RunsRepository, unique, type LockedRun, type MeasurementRow, type RunSelection, type RunTransition, type RunUpdate } from './runs.repository';
+import {
+  RunsRepository,
+  batchKey,
+  unique,
+  type BatchKey,
+  type LockedRun,
+  type MeasurementRow,
+  type RunSelection,
+  type RunTransition,
+  type RunUpdate,
+} from './runs.repository';
 
 interface AttemptError {
   kind: ErrorKind;
@@ -56,7 +66,7 @@ export class RunLifecycleService {
       const locked = new Map((await this.runs.lock(tx, { runIds: unique(reports.map((r) => r.runId)) })).map((r) => [r.id, r]));
       const acks: RunReportAck[] = [];
       const updates = new Map<string, DeviceRunUpdate>();
-      const rows: MeasurementRow[] = [];
+      const batches = new Map<string, { key: BatchKey; rows: MeasurementRow[]; acks: RunReportAck[] }>();
       const finishes: { run: LockedRun; rows: number; error: AttemptError | undefined; details: RunDetails | undefined }[] = [];
 
       for (const report of reports) {
@@ -70,6 +80,8 @@ export class RunLifecycleService {
         updates.set(run.id, update);
         switch (report.type) {
           case 'claim':
+            // A claim repeated (its answer was lost, the request sent again) changes nothing.
+            if (run.status !== 'queued') break;
             update.claimed = true;
             run.startedAt = new Date();
             run.status = update.status = 'preparing';
@@ -78,9 +90,19 @@ export class RunLifecycleService {
           case 'status':
             run.status = update.status = report.status;
             break;
-          case 'measurements':
-            for (const row of report.rows) rows.push({ ...row, runId: run.id, attempt: run.attempt });
-            break;
+          case 'measurements': {
+            // A batch is stored once under its key; the same batch twice in one request counts as a repeat too.
+            const key = { runId: run.id, attempt: run.attempt, batch: report.batch, rows: report.rows.length };
+            const ack: RunReportAck = { runId: report.runId, ok: true };
+            const seen = batches.get(batchKey(key));
+            if (seen) {
+              ack.duplicate = true;
+            } else {
+              batches.set(batchKey(key), { key, rows: report.rows.map((row) => ({ ...row, runId: run.id, attempt: run.attempt })), acks: [ack] });
+            }
+            acks.push(ack);
+            continue;
+          }
           case 'finish':
             finishes.push({ run: { ...run }, rows: report.rows, error: report.error, details: report.details });
             run.status = 'finished';
@@ -89,6 +111,12 @@ export class RunLifecycleService {
         acks.push({ runId: report.runId, ok: true });
       }
 
+      const fresh = await this.runs.recordBatches(tx, [...batches.values()].map((b) => b.key));
+      const rows: MeasurementRow[] = [];
+      for (const [key, batch] of batches) {
+        if (fresh.has(key)) rows.push(...batch.rows);
+        else for (const ack of batch.acks) ack.duplicate = true;
+      }
       effects.stored = { rows, inserted: await this.runs.insertMeasurements(tx, rows) };
       const stored = await this.runs.countMeasurements(
         tx,
@@ -116,6 +144,34 @@ export class RunLifecycleService {
       await this.apply(tx, [], runs.map((run) => ({ run, error })), effects);
       return runs.length;
     });
+  }
+
+  /**
+   * Runs whose lease expired (no heartbeat or report named their attempt for AGENT_TIMEOUT_MS)
+   * are recovered like those of a lost agent: an agent alive but no longer running them (its
+   * run vanished, it lost the job) gives them back this way.
+   */
+  async recoverExpiredLeases(now: Date): Promise<number> {
+    return this.transact(async (tx, effects) => {
+      const runs = await this.runs.lockExpiredLeases(tx, now);
+      const error: AttemptError = { kind: 'agent_lost', message: `the run's lease expired: no heartbeat or report named the attempt for ${this.config.AGENT_TIMEOUT_MS} ms` };
+      await this.apply(tx, [], runs.map((run) => ({ run, error })), effects);
+      return runs.length;
+    });
+  }
+
+  /**
+   * Queued attempts missing from their device's queue (Redis restarted without its data, or
+   * was unreachable when they were queued) are added again. An attempt still there is left as
+   * it is: a job id is added once.
+   */
+  async requeueMissing(cutoff: Date): Promise<number> {
+    const queued = await this.runs.queuedSince(this.prisma.sql, cutoff);
+    const missing = await this.dispatch.missing(queued.map(toAttempt));
+    const lost = new Set(missing.map((m) => `${m.runId}.${m.attempt}`));
+    const again = queued.filter((run) => lost.has(`${run.id}.${run.attempt}`));
+    await this.dispatch.enqueue(again.map((run) => ({ assignment: assignmentOf(run, run.attempt), priority: run.priority })));
+    return again.length;
   }
 
   /** Cancels a job: queued runs end now, running ones stop at their next phase boundary. */
@@ -202,7 +258,7 @@ export class RunLifecycleService {
       effects.jobs.add(run.jobId);
     }
     const changed = [...byId.values()];
-    await this.runs.updateRuns(tx, changed);
+    await this.runs.updateRuns(tx, changed, this.config.AGENT_TIMEOUT_MS);
     await this.runs.settle(tx, changed.map((u) => u.deviceId), [...effects.started]);
   }
 
@@ -276,10 +332,11 @@ function refuse(run: LockedRun | undefined, agentId: string, report: RunReport):
   if (run.attempt !== report.attempt) return 'stale';
   if (run.status === 'finished') return 'finished';
   if (report.type === 'claim') {
-    if (run.jobStatus === 'cancelled') return 'cancelled';
-    // A claim repeated because its answer was lost is granted again; the agent drops a
-    // second delivery of an attempt it is already running, so this cannot run it twice.
-    return run.status === 'queued' || run.status === 'preparing' ? undefined : 'stale';
+    // A claim of the run's attempt in progress is one repeated because its answer was lost:
+    // granted again, as refusing it would stop the attempt that claimed it. The agent drops a
+    // second delivery of an attempt it holds, and another process of the agent registers first,
+    // which ends the attempts of the one before; so this cannot run an attempt twice.
+    return run.jobStatus === 'cancelled' ? 'cancelled' : undefined;
   }
   // Anything but a claim needs a claimed attempt: a repeated delivery of a queued job may not report.
   return run.status === 'queued' ? 'stale' : undefined;

@@ -47,6 +47,24 @@ export interface RunUpdate {
   end?: RunTransition;
 }
 
+/** A measurement batch's idempotency key, with its row count. */
+export interface BatchKey {
+  runId: string;
+  attempt: number;
+  batch: number;
+  rows: number;
+}
+
+export function batchKey(b: { runId: string; attempt: number; batch: number }): string {
+  return `${b.runId}.${b.attempt}.${b.batch}`;
+}
+
+const SELECT_RUNS = `SELECT r.id, r.job_id AS "jobId", r.device_id AS "deviceId", d.agent_id AS "agentId", r.model,
+       r.scenario::text AS scenario, r.attempt, r.status::text AS status, j.status::text AS "jobStatus",
+       j.max_attempts AS "maxAttempts", j.priority, j.iterations, j.warmup, j.network, j.deadline_at AS "deadlineAt",
+       d.health_failures AS "healthFailures"
+  FROM runs r JOIN jobs j ON j.id = r.job_id JOIN devices d ON d.id = r.device_id`;
+
 export interface MeasurementRow extends Measurement {
   runId: string;
   attempt: number;
@@ -62,17 +80,66 @@ export class RunsRepository {
   async lock(tx: Sql, where: RunSelection): Promise<LockedRun[]> {
     const [filter, ids] = selectionFilter(where);
     if (ids.length === 0) return [];
-    return tx.query<LockedRun>(
-      `SELECT r.id, r.job_id AS "jobId", r.device_id AS "deviceId", d.agent_id AS "agentId", r.model,
-              r.scenario::text AS scenario, r.attempt, r.status::text AS status, j.status::text AS "jobStatus",
-              j.max_attempts AS "maxAttempts", j.priority, j.iterations, j.warmup, j.network, j.deadline_at AS "deadlineAt",
-              d.health_failures AS "healthFailures", r.started_at AS "startedAt"
-         FROM runs r JOIN jobs j ON j.id = r.job_id JOIN devices d ON d.id = r.device_id
-        WHERE ${filter}
-        ORDER BY r.id
-          FOR UPDATE OF r`,
-      [ids],
+    return tx.query<LockedRun>(`${SELECT_RUNS} WHERE ${filter} ORDER BY r.id FOR UPDATE OF r`, [ids]);
+  }
+
+  /**
+   * Runs queued since before `cutoff` that no agent says it holds (an agent may have taken an
+   * attempt whose claim has not landed yet), unlocked: the dispatch repair re-adds those whose
+   * attempt is missing from its device's queue.
+   */
+  async queuedSince(sql: Sql, cutoff: Date, limit = 5_000): Promise<LockedRun[]> {
+    return sql.query<LockedRun>(
+      `${SELECT_RUNS} WHERE r.status = 'queued' AND r.queued_at < $1::timestamptz AND (r.lease_expires_at IS NULL OR r.lease_expires_at < now())
+        ORDER BY r.queued_at LIMIT $2`,
+      [cutoff, limit],
     );
+  }
+
+  /**
+   * Runs in progress whose lease has expired: no heartbeat or report named their attempt for a
+   * lease's length. A run another transaction holds is left for the next sweep.
+   */
+  async lockExpiredLeases(tx: Sql, now: Date): Promise<LockedRun[]> {
+    const ids = await tx.query<{ id: string }>(
+      `SELECT r.id FROM runs r
+        WHERE r.status IN ('preparing', 'running', 'uploading') AND r.lease_expires_at < $1::timestamptz
+        LIMIT 5000
+          FOR UPDATE SKIP LOCKED`,
+      [now],
+    );
+    return this.lock(tx, { runIds: ids.map((r) => r.id) });
+  }
+
+  /**
+   * Renews the leases of the attempts an agent says it holds, on its own devices: runs in
+   * progress, and queued ones whose claim is still on its way.
+   */
+  async renewLeases(sql: Sql, agentId: string, attempts: readonly { runId: string; attempt: number }[], leaseMs: number): Promise<number> {
+    if (attempts.length === 0) return 0;
+    return sql.execute(
+      `UPDATE runs r SET lease_expires_at = now() + $4 * interval '1 millisecond'
+         FROM unnest($1::uuid[], $2::int[]) AS a(run_id, attempt), devices d
+        WHERE r.id = a.run_id AND r.attempt = a.attempt AND r.status <> 'finished'
+          AND d.id = r.device_id AND d.agent_id = $3::uuid`,
+      [attempts.map((a) => a.runId), attempts.map((a) => a.attempt), agentId, leaseMs],
+    );
+  }
+
+  /**
+   * Records measurement batches by their idempotency key (run, attempt, batch); returns the keys
+   * seen for the first time. Rows of any other batch were stored when it first came.
+   */
+  async recordBatches(tx: Sql, batches: readonly BatchKey[]): Promise<Set<string>> {
+    if (batches.length === 0) return new Set();
+    const rows = await tx.query<BatchKey>(
+      `INSERT INTO measurement_batches (run_id, attempt, batch, rows)
+       SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[], $4::int[])
+       ON CONFLICT (run_id, attempt, batch) DO NOTHING
+       RETURNING run_id AS "runId", attempt, batch, rows`,
+      [batches.map((b) => b.runId), batches.map((b) => b.attempt), batches.map((b) => b.batch), batches.map((b) => b.rows)],
+    );
+    return new Set(rows.map(batchKey));
   }
 
   /** Active runs of jobs that are cancelled or past their deadline, and queued runs of such jobs. */
@@ -132,9 +199,10 @@ export class RunsRepository {
   /**
    * Writes what a batch did to its runs, one row version a run whatever the batch held: a
    * claim starts the attempt, the latest status replaces the run's, and an ended attempt
-   * sets its outcome (a retry is the next attempt, queued again).
+   * sets its outcome (a retry is the next attempt, queued again). An attempt in progress holds
+   * its lease for `leaseMs` from now; an ended one holds none.
    */
-  async updateRuns(tx: Sql, updates: readonly RunUpdate[]): Promise<void> {
+  async updateRuns(tx: Sql, updates: readonly RunUpdate[], leaseMs: number): Promise<void> {
     if (updates.length === 0) return;
     await tx.execute(
       `UPDATE runs SET status = u.status::"RunStatus",
@@ -145,7 +213,8 @@ export class RunsRepository {
               details = coalesce(u.details, runs.details),
               started_at = CASE WHEN u.status = 'queued' THEN NULL WHEN u.claimed THEN now() ELSE runs.started_at END,
               finished_at = CASE WHEN u.status = 'finished' THEN now() ELSE runs.finished_at END,
-              queued_at = CASE WHEN u.ended AND u.status = 'queued' THEN now() ELSE runs.queued_at END
+              queued_at = CASE WHEN u.ended AND u.status = 'queued' THEN now() ELSE runs.queued_at END,
+              lease_expires_at = CASE WHEN u.status IN ('preparing', 'running', 'uploading') THEN now() + $10 * interval '1 millisecond' END
          FROM unnest($1::uuid[], $2::text[], $3::bool[], $4::bool[], $5::text[], $6::int[], $7::text[], $8::text[], $9::jsonb[])
            AS u(id, status, claimed, ended, result, attempt, error_kind, error_message, details)
         WHERE runs.id = u.id`,
@@ -159,6 +228,7 @@ export class RunsRepository {
         updates.map((u) => u.end?.errorKind ?? null),
         updates.map((u) => u.end?.errorMessage ?? null),
         updates.map((u) => (u.end?.details ? JSON.stringify(u.end.details) : null)),
+        leaseMs,
       ],
     );
   }
