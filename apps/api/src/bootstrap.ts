@@ -7,13 +7,13 @@ import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { json, static as serveStatic, type RequestHandler } from 'express';
 import { AppModule } from './app.module';
+import { SESSION_COOKIE } from './auth/session-cookie';
 import type { ApiConfig } from './config/config';
 
 /** Builds the API application (not yet listening): used by main, the tests and the OpenAPI export. */
 export async function createApi(config: ApiConfig): Promise<INestApplication> {
   const app = await NestFactory.create(AppModule.forRoot(config), { logger: nestLogLevels(config.LOG_LEVEL), bodyParser: false });
-  // Agents upload measurement batches of a few thousand rows at once.
-  app.use(json({ limit: '8mb' }));
+  app.use(jsonBodies(config));
   for (const handler of await dashboard()) app.use(handler);
   app.setGlobalPrefix('api');
   app.enableShutdownHooks();
@@ -26,9 +26,19 @@ export function openApiDocument(app: INestApplication): OpenAPIObject {
     .setTitle('Mobile inference farm')
     .setDescription('Benchmark jobs of CNNs on phones, on-device and in the cloud, per phase, with energy.')
     .setVersion('1')
-    .addBearerAuth()
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'farm_<43 base64url characters>', description: 'An API token (`npm run token -- create --role <role>`)' })
+    .addCookieAuth(SESSION_COOKIE, { type: 'apiKey', in: 'cookie', description: 'The session the dashboard signs in to (POST /api/session)' })
     .build();
   return SwaggerModule.createDocument(app, config);
+}
+
+/** Agents' report batches carry a few thousand rows; every other body is small. */
+const REPORTS_PATH = /^\/api\/agents\/[^/]+\/reports$/;
+
+function jsonBodies(config: ApiConfig): RequestHandler {
+  const reports = json({ limit: config.REPORT_BODY_LIMIT_BYTES });
+  const others = json({ limit: config.BODY_LIMIT_BYTES });
+  return (req, res, next) => (REPORTS_PATH.test(req.path) ? reports : others)(req, res, next);
 }
 
 const DASHBOARD_BUILD = path.resolve(__dirname, '..', '..', 'dashboard', 'build.ts');

@@ -10,14 +10,21 @@ export class ApiRequestError extends Error {
   }
 }
 
-/** Calls `/api<path>`; a JSON body is sent when given, and the JSON answer returned. */
-export async function api<T>(path: string, options: { method?: 'GET' | 'POST'; body?: unknown } = {}): Promise<T> {
+/** Fired when the API answers 401: the session is gone (signed out, expired or revoked). */
+export const SIGNED_OUT_EVENT = 'farm:signed-out';
+
+/**
+ * Calls `/api<path>`; a JSON body is sent when given, and the JSON answer returned. The session
+ * cookie set at sign-in goes with every call (and with the EventSource of live updates).
+ */
+export async function api<T>(path: string, options: { method?: 'GET' | 'POST' | 'DELETE'; body?: unknown } = {}): Promise<T> {
   const response = await fetch(`/api${path}`, {
     method: options.method ?? 'GET',
     ...(options.body !== undefined && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(options.body) }),
   });
   const text = await response.text();
   const body = (text ? JSON.parse(text) : null) as unknown;
+  if (response.status === 401) window.dispatchEvent(new Event(SIGNED_OUT_EVENT));
   if (!response.ok) {
     const error = body as Partial<ApiError> | null;
     throw new ApiRequestError(response.status, {

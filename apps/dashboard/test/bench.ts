@@ -29,13 +29,14 @@ async function main(): Promise<void> {
   });
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: chromiumArgs.filter((arg) => !arg.startsWith('--headless')) });
   try {
-    const api = new FarmApi(stack.apiUrl);
+    const api = new FarmApi(stack.apiUrl, { token: stack.token });
     const submitted = await api.submit({ name: 'bench-dashboard', models: [...BUNDLED_MODELS], scenarios: ['on_device', 'cloud'], devices: { tags: [tag] }, iterations: 5 });
     const job = await api.waitForJob(submitted.id, { timeoutMs: 600_000 });
     const runs = job.progress.total;
     if (job.progress.passed !== runs) throw new Error(`only ${job.progress.passed} of ${runs} runs passed`);
 
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.context().addCookies([{ name: 'farm_session', value: stack.token, url: `${stack.apiUrl}/api`, httpOnly: true, sameSite: 'Strict' }]);
     const problems: string[] = [];
     page.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
     page.on('pageerror', (error) => problems.push(error.message));

@@ -44,6 +44,8 @@ describe('dashboard', () => {
 
   beforeEach(async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    // Signed in, as the sign-in page would leave it (sign-in.int-spec.ts drives the page itself).
+    await page.context().addCookies([{ name: 'farm_session', value: farm.stack.token, url: `${farm.stack.apiUrl}/api`, httpOnly: true, sameSite: 'Strict' }]);
     const problems: string[] = [];
     page.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
     page.on('pageerror', (error) => problems.push(error.message));
@@ -71,7 +73,7 @@ describe('dashboard', () => {
       expect(await response.text()).toContain('<div id="root"></div>');
     }
     for (const api of ['/api', '/api/nothing-here', `/api/jobs/${randomUUID()}`]) {
-      const response = await fetch(url(api), { headers: { accept: 'text/html' } });
+      const response = await fetch(url(api), { headers: { accept: 'text/html', ...farm.auth } });
       expect([api, response.status, response.headers.get('content-type')]).toEqual([api, 404, 'application/json; charset=utf-8']);
     }
   });
@@ -157,7 +159,7 @@ describe('dashboard', () => {
     }
     const csv = page.getByRole('link', { name: 'Download measurements (CSV)' });
     expect(await csv.getAttribute('href')).toBe(`/api/jobs/${submitted.id}/measurements.csv`);
-    expect((await fetch(url(`/api/jobs/${submitted.id}/measurements.csv`))).status).toBe(200);
+    expect((await fetch(url(`/api/jobs/${submitted.id}/measurements.csv`), { headers: farm.auth })).status).toBe(200);
     expect(tab.problems).toEqual([]);
   });
 

@@ -9,3 +9,4 @@ export * from './env';
 export * from './bench-web';
 export * from './models';
 export * from './schedules';
+export * from './tokens';

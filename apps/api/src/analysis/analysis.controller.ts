@@ -13,6 +13,7 @@ import {
 import { z } from 'zod';
 import { ZodPipe } from '../common/errors';
 import { AnalysisService } from './analysis.service';
+import { Access } from '../auth/access';
 
 const flag = z
   .enum(['true', 'false'])
@@ -44,6 +45,7 @@ export class AnalysisController {
   constructor(private readonly analysis: AnalysisService) {}
 
   @Get('jobs/:id/summary')
+  @Access('read')
   @ApiTags('jobs')
   @ApiOperation({ summary: 'Per device model × model × scenario × phase: n, mean, std, quantiles, the median with its interval, energy' })
   @ApiQuery({ name: 'includeWarmup', required: false, enum: ['true', 'false'] })
@@ -53,6 +55,7 @@ export class AnalysisController {
   }
 
   @Get('jobs/:id/study')
+  @Access('read')
   @ApiTags('jobs')
   @ApiOperation({ summary: "The study's answers per device model × CNN: phase shares, bottleneck, cold start, energy, on-device ÷ cloud" })
   study(@Param('id', ParseUUIDPipe) id: string): Promise<StudyAnswer> {
@@ -60,6 +63,7 @@ export class AnalysisController {
   }
 
   @Get('compare')
+  @Access('read')
   @ApiTags('analysis')
   @ApiOperation({ summary: 'Job B against job A per series: Hodges–Lehmann shift, % change, Mann–Whitney p, verdict' })
   @ApiQuery({ name: 'a', required: true, type: String })
@@ -72,6 +76,7 @@ export class AnalysisController {
   }
 
   @Get('series')
+  @Access('read')
   @ApiTags('analysis')
   @ApiOperation({ summary: "A series' median and p90 job by job (the jobs of one name, newest first)" })
   @ApiQuery({ name: 'name', required: true, type: String })

@@ -76,6 +76,8 @@ export class ApiErrorFilter implements ExceptionFilter {
   }
 
   private toBody(exception: unknown): ApiError {
+    const tooLarge = bodyTooLarge(exception);
+    if (tooLarge) return { statusCode: 413, error: 'Payload Too Large', message: tooLarge, details: [] };
     if (!(exception instanceof HttpException)) {
       return { statusCode: 500, error: 'Internal Server Error', message: 'Internal server error', details: [] };
     }
@@ -88,6 +90,13 @@ export class ApiErrorFilter implements ExceptionFilter {
     const text = Array.isArray(message) ? message.join('; ') : typeof message === 'string' ? message : exception.message;
     return { statusCode, error, message: text, details: details ?? [] };
   }
+}
+
+/** Express's body parser refuses an oversize body with an error of its own (http-errors), before any route. */
+function bodyTooLarge(exception: unknown): string | undefined {
+  if (typeof exception !== 'object' || exception === null || !('type' in exception) || exception.type !== 'entity.too.large') return undefined;
+  const limit = 'limit' in exception && typeof exception.limit === 'number' ? exception.limit : undefined;
+  return `The request body is too large${limit === undefined ? '' : `: at most ${limit} bytes here`}`;
 }
 
 function capitalise(word: string): string {

@@ -8,6 +8,7 @@ import { ZodPipe } from '../common/errors';
 import { AnalysisService } from '../analysis/analysis.service';
 import { toCsv } from './csv';
 import { EXPORT_FORMATS, ExportService, type ExportFormat } from './export.service';
+import { Access } from '../auth/access';
 
 const flag = (fallback: 'true' | 'false') =>
   z
@@ -60,6 +61,7 @@ export class ExportController {
   ) {}
 
   @Get(':id/measurements.:format')
+  @Access('read')
   @ApiOperation({
     summary: "Every measurement of the runs' current attempts, streamed: `csv` (a header, then one row a line) or `ndjson` (one JSON object a line)",
   })
@@ -93,6 +95,7 @@ export class ExportController {
   }
 
   @Get(':id/summary.csv')
+  @Access('read')
   @ApiOperation({ summary: "The groups of the job's summary as CSV with a header, one a line" })
   @ApiProduces(CONTENT_TYPES.csv)
   @ApiOkResponse({ description: SUMMARY_COLUMNS.map((c) => c.header).join(', ') })

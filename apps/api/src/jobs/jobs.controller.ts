@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { ZodPipe } from '../common/errors';
 import { jsonSchema } from '../common/openapi';
 import { JobsService } from './jobs.service';
+import { Access } from '../auth/access';
 
 const paging = (max: number, fallback: number) => ({
   limit: z.coerce.number().int().min(1).max(max).default(fallback),
@@ -31,6 +32,7 @@ export class JobsController {
   constructor(private readonly jobs: JobsService) {}
 
   @Post()
+  @Access('operate')
   @ApiOperation({ summary: 'Submit a job: models × scenarios × selected devices, fanned out into runs' })
   @ApiBody({ schema: jsonSchema(JobSpecSchema) })
   @ApiCreatedResponse({ description: 'The job and its runs' })
@@ -39,6 +41,7 @@ export class JobsController {
   }
 
   @Get()
+  @Access('read')
   @ApiOperation({ summary: 'Jobs, newest first, with progress' })
   @ApiQuery({ name: 'status', required: false, enum: JOB_STATUSES })
   @ApiQuery({ name: 'limit', required: false, type: Number })
@@ -48,12 +51,14 @@ export class JobsController {
   }
 
   @Get(':id')
+  @Access('read')
   @ApiOperation({ summary: 'A job with its progress and runs' })
   get(@Param('id', ParseUUIDPipe) id: string): Promise<JobView> {
     return this.jobs.get(id);
   }
 
   @Post(':id/cancel')
+  @Access('operate')
   @HttpCode(200)
   @ApiOperation({ summary: 'Cancel: queued runs end now, running ones at their next phase boundary' })
   cancel(@Param('id', ParseUUIDPipe) id: string): Promise<JobView> {
@@ -61,6 +66,7 @@ export class JobsController {
   }
 
   @Get(':id/measurements')
+  @Access('read')
   @ApiOperation({ summary: "Measurements of the runs' current attempts, paged" })
   @ApiQuery({ name: 'phase', required: false, enum: PHASES })
   @ApiQuery({ name: 'runId', required: false, type: String })
