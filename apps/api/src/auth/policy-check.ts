@@ -21,7 +21,8 @@ export function routePolicies(discovery: DiscoveryService, scanner: MetadataScan
       if (path === undefined) return [];
       const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod];
       const level = reflector.getAllAndOverride<AccessLevel | undefined>(ACCESS_KEY, [handler, metatype]);
-      return [{ route: `${method} /${[base, path].filter(Boolean).join('/')} (${metatype.name}.${name})`, level }];
+      const route = [base, path].map((part) => part.replace(/^\/+|\/+$/g, '')).filter(Boolean).join('/');
+      return [{ route: `${method} /${route} (${metatype.name}.${name})`, level }];
     });
   });
 }
