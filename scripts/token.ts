@@ -75,7 +75,7 @@ export function tokenCommand(out: (line: string) => void, err: (line: string) =>
 }
 
 /** Runs the command; answers the exit code. */
-export async function runTokenCommand(argv: string[], out = console.log, err = console.error): Promise<number> {
+export async function runTokenCommand(argv: string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error): Promise<number> {
   try {
     await tokenCommand(out, err).parseAsync(argv, { from: 'user' });
     return 0;

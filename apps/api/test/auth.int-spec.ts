@@ -236,7 +236,7 @@ describe('limits', () => {
       const token = await farm.stack.createToken({ role: 'viewer' });
       const replicas = [new FarmApi(farm.stack.apiUrl, { token }), new FarmApi(`http://127.0.0.1:${port}`, { token })];
       const statuses: number[] = [];
-      for (let i = 0; i < 8; i++) statuses.push((await (replicas[i % 2] as FarmApi).request('GET', '/api/jobs')).status);
+      for (let i = 0; i < 8; i++) statuses.push((await replicas[i % 2].request('GET', '/api/jobs')).status);
       expect(statuses).toEqual(Array(8).fill(200));
       const response = await fetch(`http://127.0.0.1:${port}/api/jobs`, { headers: { authorization: `Bearer ${token}` } });
       expect(response.status).toBe(429);
