@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     agents: [{ AGENT_NAME: 'demo-agent', BACKENDS: backends, SIM_DEVICES: String(simulated), SIM_TIME_SCALE: '0.02', LOG_LEVEL: 'warn' }],
   });
   try {
-    const api = new FarmApi(stack.apiUrl);
+    const api = new FarmApi(stack.apiUrl, { token: stack.token });
     const job = await api.submit({
       name: 'demo',
       models: [...BUNDLED_MODELS],

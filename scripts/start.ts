@@ -9,7 +9,10 @@ async function main(): Promise<void> {
     port: Number(process.env['PORT'] ?? 3000),
     agents: [{ AGENT_NAME: process.env['AGENT_NAME'] ?? 'local-agent', BACKENDS: process.env['BACKENDS'] ?? 'simulated' }],
   });
-  console.log(`\nThe farm is up: API ${stack.apiUrl}/api, OpenAPI ${stack.apiUrl}/api/docs. Ctrl-C stops it.\n`);
+  console.log(
+    `\nThe farm is up: API ${stack.apiUrl}/api, OpenAPI ${stack.apiUrl}/api/docs, dashboard ${stack.apiUrl}/. Ctrl-C stops it.\n` +
+      `An admin token made for this start (sign in to the dashboard with it, or send it as "Authorization: Bearer <token>"):\n\n    ${stack.token}\n`,
+  );
   const stop = () => {
     stack.stop().then(
       () => process.exit(0),

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import path from 'node:path';
 import {
   STOP_RUNS_CHANNEL,
   deviceQueueName,
@@ -49,6 +51,8 @@ export class Agent {
    */
   private readonly held = new Map<string, { runId: string; attempt: number }>();
   private readonly outbox: Outbox;
+  /** `<OUTBOX_DIR>/<AGENT_NAME>.alive`, touched at every heartbeat the API accepts. */
+  private readonly aliveFile: string;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private heartbeatMs = 2_000;
   private stopping = false;
@@ -61,6 +65,7 @@ export class Agent {
   ) {
     this.api = new ApiClient(config.API_URL, config.AGENT_TOKEN);
     this.outbox = Outbox.forAgent(config.OUTBOX_DIR, config.AGENT_NAME);
+    this.aliveFile = path.join(config.OUTBOX_DIR, `${config.AGENT_NAME}.alive`);
     this.reporter = new Reporter(this.api, () => this.agentId, this.outbox, config.REPORT_FLUSH_MS, log);
     // Workers block on their own duplicated connections; this one serves every other command.
     this.redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
@@ -190,6 +195,8 @@ export class Agent {
       });
       for (const runId of ack.stop) this.active.get(runId)?.stop('cancelled');
       if (!ack.registered && !this.stopping) await this.register();
+      // What a container's health check reads: the time of the last beat the API took.
+      else if (ack.registered) await writeFile(this.aliveFile, new Date().toISOString());
     } catch (error) {
       this.log.warn(`heartbeat failed: ${String(error)}`);
     }

@@ -1,16 +1,23 @@
 import { ConfigError } from '@farm/contracts';
 import { loadAgentConfig } from './config';
 
+const TOKEN = { AGENT_TOKEN: 'farm_test-token' };
+
 describe('agent configuration', () => {
-  it('defaults to the simulated backend and needs nothing else', () => {
-    const config = loadAgentConfig({});
+  it('needs its own token', () => {
+    expect(() => loadAgentConfig({})).toThrow(/AGENT_TOKEN: is required: a token of this agent/);
+  });
+
+  it('defaults to the simulated backend and needs nothing but its token', () => {
+    const config = loadAgentConfig(TOKEN);
     expect(config.BACKENDS).toEqual(['simulated']);
     expect(config.ANDROID_APK_COMPONENT).toBeUndefined();
   });
 
   it('reads the android settings', () => {
-    expect(loadAgentConfig({ BACKENDS: 'android' }).ANDROID_RUNNER).toBe('chrome');
+    expect(loadAgentConfig({ ...TOKEN, BACKENDS: 'android' }).ANDROID_RUNNER).toBe('chrome');
     const config = loadAgentConfig({
+      ...TOKEN,
       BACKENDS: 'android',
       ANDROID_RUNNER: 'apk',
       ANDROID_APK_COMPONENT: 'org.example.bench/.BenchmarkActivity',
@@ -23,8 +30,8 @@ describe('agent configuration', () => {
 
   it('names each bad setting, with its value', () => {
     const bad = (env: NodeJS.ProcessEnv, pattern: RegExp) => {
-      expect(() => loadAgentConfig(env)).toThrow(ConfigError);
-      expect(() => loadAgentConfig(env)).toThrow(pattern);
+      expect(() => loadAgentConfig({ ...TOKEN, ...env })).toThrow(ConfigError);
+      expect(() => loadAgentConfig({ ...TOKEN, ...env })).toThrow(pattern);
     };
     bad({ BACKENDS: 'android', ANDROID_RUNNER: 'apk' }, /ANDROID_APK_COMPONENT: is required with ANDROID_RUNNER=apk/);
     bad({ BACKENDS: 'android', ANDROID_RUNNER: 'native' }, /ANDROID_RUNNER="native"/);

@@ -2,7 +2,6 @@ import { homedir, hostname } from 'node:os';
 import path from 'node:path';
 import {
   BackendSchema,
-  DEFAULT_AGENT_TOKEN,
   DEFAULT_API_PORT,
   DEFAULT_REDIS_URL,
   envInt,
@@ -37,7 +36,8 @@ const parsedWith = <T>(parse: (value: string) => T | string) =>
 const AgentEnvSchema = z.object({
   API_URL: envUrl(['http', 'https']).default(`http://127.0.0.1:${DEFAULT_API_PORT}`),
   REDIS_URL: envUrl(['redis', 'rediss']).default(DEFAULT_REDIS_URL),
-  AGENT_TOKEN: z.string().min(8).default(DEFAULT_AGENT_TOKEN),
+  /** This agent's own token (role agent, bound to AGENT_NAME). */
+  AGENT_TOKEN: z.string({ error: 'is required: a token of this agent, made by `npm run token -- create --role agent --agent <AGENT_NAME>`' }).min(8),
   AGENT_NAME: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be letters, digits, "_", "." or "-"').default(hostname().replace(/[^A-Za-z0-9_.-]/g, '-')),
   /** Which device backends this agent drives. */
   BACKENDS: list(BackendSchema).pipe(z.array(BackendSchema).min(1)).default(['simulated']),

@@ -144,7 +144,7 @@ async function main(): Promise<void> {
     const { rows: nights } = await db.query<{ id: string }>(`SELECT id FROM jobs WHERE name = $1 ORDER BY created_at DESC LIMIT 2`, [NAME]);
     const [last, before] = nights.map((n) => n.id);
     if (!last || !before) throw new Error('the nightly jobs are missing');
-    const api = new FarmApi(stack.apiUrl);
+    const api = new FarmApi(stack.apiUrl, { token: stack.token });
     const seriesQuery = `name=${NAME}&deviceModel=${encodeURIComponent('Simulated model 3')}&model=mobilenet_v2&scenario=on_device&phase=inference&limit=30`;
     const ok = async (path: string) => {
       const response = await api.request<unknown>('GET', path);

@@ -119,7 +119,7 @@ async function farm(redisUrl: string): Promise<Figures> {
   const db = new Client({ connectionString: stack.env['DATABASE_URL'] });
   await db.connect();
   try {
-    const api = new FarmApi(stack.apiUrl);
+    const api = new FarmApi(stack.apiUrl, { token: stack.token });
     await waitForWorkers(api, redisUrl, prefix, 'bench-dispatch');
     let figures: Figures | undefined;
     const processes = new Map<number, string>([[process.pid, 'bench']]);

@@ -109,7 +109,7 @@ export function faults(outageMs: number, notes: string[]): Fault[] {
         await agent.service.stop('SIGKILL');
         const left = unansweredReports(path.join(ctx.outboxDir, `${agent.env['AGENT_NAME']}.jsonl`));
         notes.push(`agent SIGKILL: its outbox held ${left} unanswered report(s), replayed by the restarted agent`);
-        agent.service = ctx.stack.startAgent(agent.env);
+        agent.service = await ctx.stack.startAgent(agent.env);
       },
     },
     {
@@ -215,7 +215,7 @@ async function unfinishedRuns(db: Pool, jobId: string): Promise<string[]> {
 async function runFault(ctx: Context, fault: Fault, notes: string[]): Promise<FaultRow> {
   const agentName = `faults-${randomUUID().slice(0, 8)}`;
   const env = { ...AGENT_ENV, AGENT_NAME: agentName, SIM_TAGS: agentName, OUTBOX_DIR: ctx.outboxDir, ...(await fault.agentEnv?.(agentName, ctx)) };
-  const agent: AgentHandle = { env, service: ctx.stack.startAgent(env) };
+  const agent: AgentHandle = { env, service: await ctx.stack.startAgent(env) };
   try {
     await until(
       async () => (await ctx.api.request<{ name: string; state: string }[]>('GET', '/api/agents')).body.some((a) => a.name === agentName && a.state === 'online'),
@@ -315,7 +315,7 @@ export async function runFaultSuite(options: { outageMs?: number; only?: string;
   db.on('error', () => undefined);
   try {
     stack = await startStack({ quiet: options.quiet ?? true, env: { DATABASE_URL: postgres.url, REDIS_URL: redis.url, QUEUE_PREFIX: 'faults', ...API_ENV } });
-    const ctx: Context = { stack, api: new FarmApi(stack.apiUrl), db, redis, postgres, outboxDir };
+    const ctx: Context = { stack, api: new FarmApi(stack.apiUrl, { token: stack.token }), db, redis, postgres, outboxDir };
     const notes: string[] = [];
     const rows: FaultRow[] = [];
     for (const fault of faults(outageMs, notes).filter((f) => !options.only || f.name.includes(options.only))) {

@@ -3,7 +3,6 @@ import { cpus } from 'node:os';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
-  DEFAULT_AGENT_TOKEN,
   ITERATION_PHASES,
   type AgentRegistered,
   type Measurement,
@@ -62,10 +61,10 @@ function rowsOf(scenario: Scenario, count: number): Measurement[] {
 }
 
 /** Registers an agent holding DEVICES simulated devices through the API, as the agent does at start. */
-async function registerAgent(api: FarmApi, tag: string): Promise<AgentRegistered> {
+async function registerAgent(api: FarmApi, tag: string, token: string): Promise<AgentRegistered> {
   const response = await fetch(new URL('/api/agents/register', api.baseUrl), {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${process.env['AGENT_TOKEN'] ?? DEFAULT_AGENT_TOKEN}` },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify({
       name: tag,
       hostname: 'bench',
@@ -127,12 +126,12 @@ function laneBodies(runs: readonly BenchRun[], rowsPerRun: number): string[] {
   return bodies;
 }
 
-async function throughApi(api: FarmApi, agentId: string, runs: readonly BenchRun[], rowsPerRun: number, processes: ReadonlyMap<number, string>): Promise<Figures> {
+async function throughApi(api: FarmApi, agent: { id: string; token: string }, runs: readonly BenchRun[], rowsPerRun: number, processes: ReadonlyMap<number, string>): Promise<Figures> {
   const devices = [...new Set(runs.map((r) => r.deviceId))];
   // A device's reports always go through the same lane, so its runs' reports keep their order.
   const lanes = Array.from({ length: LANES }, (_, lane) => laneBodies(runs.filter((r) => devices.indexOf(r.deviceId) % LANES === lane), rowsPerRun));
-  const url = new URL(`/api/agents/${agentId}/reports`, api.baseUrl);
-  const headers = { 'content-type': 'application/json', authorization: `Bearer ${process.env['AGENT_TOKEN'] ?? DEFAULT_AGENT_TOKEN}` };
+  const url = new URL(`/api/agents/${agent.id}/reports`, api.baseUrl);
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${agent.token}` };
   const cpuBefore = cpuTimes();
   const started = performance.now();
   await Promise.all(
@@ -185,8 +184,9 @@ async function main(): Promise<void> {
   await db.connect();
   const jobs: string[] = [];
   try {
-    const api = new FarmApi(stack.apiUrl);
-    const { agentId } = await registerAgent(api, tag);
+    const api = new FarmApi(stack.apiUrl, { token: stack.token });
+    const agentToken = await stack.createToken({ role: 'agent', agent: tag });
+    const { agentId } = await registerAgent(api, tag, agentToken);
     const processes = new Map<number, string>([[process.pid, 'bench']]);
     if (stack.api.child.pid) processes.set(stack.api.child.pid, 'api');
 
@@ -194,7 +194,7 @@ async function main(): Promise<void> {
     const copyRuns = await createJob(api, tag, `${tag}-copy`, jobs);
     const rowsPerRun = Math.ceil(ROWS / oursRuns.length);
 
-    const ours = await throughApi(api, agentId, oursRuns, rowsPerRun, processes);
+    const ours = await throughApi(api, { id: agentId, token: agentToken }, oursRuns, rowsPerRun, processes);
     const copy = await throughCopy(db, copyRuns, rowsPerRun, processes);
 
     const { rows } = await db.query<{ passed: number; stored: number }>(

@@ -96,7 +96,7 @@ async function main(): Promise<void> {
   });
   try {
     // The API's credentials, for the client and for autocannon's requests alike.
-    const access: FarmApiOptions = {};
+    const access: FarmApiOptions = { token: stack.token };
     const headers: Record<string, string> = access.token ? { authorization: `Bearer ${access.token}` } : {};
     const api = new FarmApi(stack.apiUrl, access);
     // A finished job with rows to read: 4 devices × 3 CNNs × 2 scenarios × 30 iterations.

@@ -175,10 +175,10 @@ function peakRssMb(pid: number | undefined): number {
   }
 }
 
-async function registerModels(apiUrl: string): Promise<void> {
+async function registerModels(stack: { apiUrl: string; token: string }): Promise<void> {
   const saved = await tinyModel('image', 'softmax');
   for (const name of REGISTERED) {
-    const response = await uploadModel(apiUrl, {
+    const response = await uploadModel(stack, {
       name,
       classNames: JSON.stringify(TINY_CLASSES),
       files: [
@@ -219,8 +219,8 @@ async function main(): Promise<void> {
       })),
       agentsTimeoutMs: 300_000,
     });
-    const api = new FarmApi(stack.apiUrl);
-    await registerModels(stack.apiUrl);
+    const api = new FarmApi(stack.apiUrl, { token: stack.token });
+    await registerModels(stack);
     await waitForWorkers(api, redis.url, tag, tag, 120_000);
 
     const sampler = new Sampler(redisClient, db, database);

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
-import { DEFAULT_AGENT_TOKEN, DEFAULT_REDIS_URL } from '@farm/contracts';
-import { DEFAULT_DATABASE_URL } from '@farm/db';
+import { DEFAULT_REDIS_URL, type TokenCreate } from '@farm/contracts';
+import { createToken, DEFAULT_DATABASE_URL } from '@farm/db';
+import { connect } from '../db/connection';
 import { migrate } from '../db/migrate';
 import { preflight } from './preflight';
 import { startService, waitForHttp, type Service } from './processes';
@@ -22,12 +23,17 @@ export interface StackOptions {
 
 export interface Stack {
   apiUrl: string;
+  /** An admin token of the stack's API, for its users: the scripts and tests that drive it. */
+  token: string;
   inferenceUrl: string | undefined;
   env: NodeJS.ProcessEnv;
   /** The API process; `restartApi` replaces it. */
   api: Service;
   agents: Service[];
-  startAgent(env: NodeJS.ProcessEnv): Service;
+  /** Starts an agent with a token of its own (bound to its AGENT_NAME, made unless AGENT_TOKEN is given). */
+  startAgent(env: NodeJS.ProcessEnv): Promise<Service>;
+  /** Makes a token directly in the stack's database. */
+  createToken(spec: TokenCreate): Promise<string>;
   /** Stops the API with `signal` and starts it again on the same port; resolves once it answers. */
   restartApi(signal?: NodeJS.Signals): Promise<void>;
   stop(): Promise<void>;
@@ -49,12 +55,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const problems = await preflight({ databaseUrl, redisUrl, ...(browser && { browser }) });
   if (problems.length > 0) throw new PreflightError(`The farm cannot start:\n  - ${problems.join('\n  - ')}`);
   await migrate({ databaseUrl, log: () => undefined });
+  const newToken = async (spec: TokenCreate): Promise<string> => {
+    const db = await connect(databaseUrl);
+    try {
+      return (await createToken(db, spec)).token;
+    } finally {
+      await db.end();
+    }
+  };
+  const token = await newToken({ role: 'admin', name: 'stack' });
 
   const port = options.port || (await freePort());
   const env: NodeJS.ProcessEnv = {
     DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,
-    AGENT_TOKEN: process.env['AGENT_TOKEN'] ?? DEFAULT_AGENT_TOKEN,
     ...options.env,
     PORT: String(port),
   };
@@ -68,14 +82,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const inferenceUrl = inferencePort ? `http://127.0.0.1:${inferencePort}` : undefined;
   if (inferenceUrl) env['INFERENCE_URL'] = inferenceUrl;
   const agents: Service[] = [];
-  const startAgent = (agentEnv: NodeJS.ProcessEnv): Service => {
+  const startAgent = async (agentEnv: NodeJS.ProcessEnv): Promise<Service> => {
     const name = agentEnv['AGENT_NAME'] ?? `agent-${randomUUID().slice(0, 8)}`;
-    const service = startService(name, 'device-agent/src/main.ts', { ...env, API_URL: apiUrl, AGENT_NAME: name, ...agentEnv }, { quiet: options.quiet });
+    const agentToken = agentEnv['AGENT_TOKEN'] ?? (await newToken({ role: 'agent', agent: name }));
+    const service = startService(name, 'device-agent/src/main.ts', { ...env, API_URL: apiUrl, AGENT_NAME: name, AGENT_TOKEN: agentToken, ...agentEnv }, { quiet: options.quiet });
     agents.push(service);
     return service;
   };
   const stack: Stack = {
     apiUrl,
+    token,
     inferenceUrl,
     env,
     api,
@@ -86,6 +102,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       stack.api = startApi();
       await waitForHttp(`${apiUrl}/api/health`, stack.api);
     },
+    createToken: newToken,
     stop: async () => {
       await Promise.all(agents.map((a) => a.stop()));
       await Promise.all([stack.api.stop(), inference?.stop()]);
@@ -94,8 +111,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   try {
     await waitForHttp(`${apiUrl}/api/health`, api);
     if (inference) await waitForHttp(`${inferenceUrl}/health`, inference, 120_000);
-    for (const agentEnv of options.agents ?? []) startAgent(agentEnv);
-    await waitForDevices(apiUrl, options.agents ?? [], options.agentsTimeoutMs);
+    for (const agentEnv of options.agents ?? []) await startAgent(agentEnv);
+    await waitForDevices(apiUrl, token, options.agents ?? [], options.agentsTimeoutMs);
   } catch (error) {
     await stack.stop();
     throw error;
@@ -104,11 +121,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 }
 
 /** Waits until every agent started with the stack shows as online. */
-async function waitForDevices(apiUrl: string, agents: NodeJS.ProcessEnv[], timeoutMs = 60_000): Promise<void> {
+async function waitForDevices(apiUrl: string, token: string, agents: NodeJS.ProcessEnv[], timeoutMs = 60_000): Promise<void> {
   const names = new Set(agents.map((a) => a['AGENT_NAME']).filter((n): n is string => Boolean(n)));
   const started = Date.now();
   while (names.size > 0) {
-    const list = (await (await fetch(`${apiUrl}/api/agents`)).json()) as { name: string; state: string }[];
+    const list = (await (await fetch(`${apiUrl}/api/agents`, { headers: { authorization: `Bearer ${token}` } })).json()) as { name: string; state: string }[];
     if ([...names].every((n) => list.some((a) => a.name === n && a.state === 'online'))) return;
     if (Date.now() - started > timeoutMs) throw new Error(`agents did not register within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 200));

@@ -1,12 +1,16 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { QueueBoardService } from './admin/queue-board.service';
-import { AgentTokenGuard } from './agents/agent-token.guard';
 import { AnalysisController } from './analysis/analysis.controller';
 import { AnalysisService } from './analysis/analysis.service';
 import { AgentsController } from './agents/agents.controller';
 import { AgentsService } from './agents/agents.service';
+import { AuthGuard } from './auth/auth.guard';
+import { PolicyCheck } from './auth/policy-check';
+import { RateLimiter } from './auth/rate-limiter';
+import { SessionController, TokensController } from './auth/tokens.controller';
+import { TokensService } from './auth/tokens.service';
 import { ApiErrorFilter } from './common/errors';
 import { API_CONFIG, type ApiConfig } from './config/config';
 import { DevicesController } from './devices/devices.controller';
@@ -45,16 +49,22 @@ export class AppModule {
   static forRoot(config: ApiConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [TerminusModule.forRoot({ logger: false })],
+      imports: [TerminusModule.forRoot({ logger: false }), DiscoveryModule],
       controllers: [JobsController, AnalysisController, DevicesController, AgentsController, HealthController, ModelsController, ExportController, JobEventsController,
         FarmEventsController,
         SchedulesController,
         RegressionsController,
         MetricsController,
+        TokensController,
+        SessionController,
       ],
       providers: [
         { provide: API_CONFIG, useValue: config },
         { provide: APP_FILTER, useClass: ApiErrorFilter },
+        { provide: APP_GUARD, useClass: AuthGuard },
+        PolicyCheck,
+        RateLimiter,
+        TokensService,
         PrismaService,
         RedisService,
         DispatchService,
@@ -67,7 +77,6 @@ export class AppModule {
         AnalysisService,
         DevicesService,
         AgentsService,
-        AgentTokenGuard,
         ExportService,
         JobEventsService,
         FarmEventsService,

@@ -8,6 +8,9 @@ import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swag
 import { json, static as serveStatic, type RequestHandler } from 'express';
 import { QUEUE_BOARD_PATH, QueueBoardService } from './admin/queue-board.service';
 import { AppModule } from './app.module';
+import { requireAccess } from './auth/auth.guard';
+import { SESSION_COOKIE } from './auth/session-cookie';
+import { TokensService } from './auth/tokens.service';
 import type { ApiConfig } from './config/config';
 import { createLogger, PinoNestLogger, requestLogger } from './logging/logger';
 
@@ -16,9 +19,9 @@ export async function createApi(config: ApiConfig): Promise<INestApplication> {
   const logger = createLogger(config.LOG_LEVEL);
   const app = await NestFactory.create(AppModule.forRoot(config), { logger: new PinoNestLogger(logger), bodyParser: false });
   app.use(requestLogger(logger));
-  // Agents upload measurement batches of a few thousand rows at once.
-  app.use(json({ limit: '8mb' }));
-  app.use(QUEUE_BOARD_PATH, ...app.get(QueueBoardService).handlers());
+  app.use(jsonBodies(config));
+  // Operators' view of the queues, behind the same tokens as the API.
+  app.use(QUEUE_BOARD_PATH, requireAccess('operate', app.get(TokensService)), ...app.get(QueueBoardService).handlers());
   for (const handler of await dashboard()) app.use(handler);
   // Prometheus scrapes /metrics, where exporters serve it.
   app.setGlobalPrefix('api', { exclude: ['metrics'] });
@@ -32,9 +35,19 @@ export function openApiDocument(app: INestApplication): OpenAPIObject {
     .setTitle('Mobile inference farm')
     .setDescription('Benchmark jobs of CNNs on phones, on-device and in the cloud, per phase, with energy.')
     .setVersion('1')
-    .addBearerAuth()
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'farm_<43 base64url characters>', description: 'An API token (`npm run token -- create --role <role>`)' })
+    .addCookieAuth(SESSION_COOKIE, { type: 'apiKey', in: 'cookie', description: 'The session the dashboard signs in to (POST /api/session)' })
     .build();
   return SwaggerModule.createDocument(app, config);
+}
+
+/** Agents' report batches carry a few thousand rows; every other body is small. */
+const REPORTS_PATH = /^\/api\/agents\/[^/]+\/reports$/;
+
+function jsonBodies(config: ApiConfig): RequestHandler {
+  const reports = json({ limit: config.REPORT_BODY_LIMIT_BYTES });
+  const others = json({ limit: config.BODY_LIMIT_BYTES });
+  return (req, res, next) => (REPORTS_PATH.test(req.path) ? reports : others)(req, res, next);
 }
 
 const DASHBOARD_BUILD = path.resolve(__dirname, '..', '..', 'dashboard', 'build.ts');

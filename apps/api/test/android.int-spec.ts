@@ -60,7 +60,7 @@ describe('the android backend through Appium with the FarmTest driver', () => {
     });
     createFakePhone(serials.unauthorized, { dir, adbState: 'unauthorized', memTotalKb: 3_900_000, battery: TRACE, network: wifi, app: { component: COMPONENT } });
     farm = await startTestFarm([]);
-    farm.stack.startAgent(
+    await farm.stack.startAgent(
       farm.agentEnv('android', {
         BACKENDS: 'android',
         ADB_PATH: path.join(ROOT, 'tools/fake-android/adb'),
@@ -178,7 +178,7 @@ describe('the android backend running bench-web in Chrome on the phone', () => {
     // Locked, as a phone left on a rack is: the run unlocks it.
     createFakePhone(serial, { dir, memTotalKb: 7_900_000, battery: { ...FLAT, charging: false }, network: { defaultNetwork: 'wifi' }, screen: { locked: true } });
     farm = await startTestFarm([], {}, { inferenceServer: true });
-    farm.stack.startAgent(
+    await farm.stack.startAgent(
       farm.agentEnv('android-chrome', {
         BACKENDS: 'android',
         ADB_PATH: path.join(ROOT, 'tools/fake-android/adb'),

@@ -24,7 +24,7 @@ describe('device quarantine', () => {
   beforeAll(async () => {
     farm = await startTestFarm([], { QUARANTINE_AFTER: '2' });
     serial = (n) => `${farm.agentEnv(name)['AGENT_NAME']}-sim-00${n}`;
-    farm.stack.startAgent(farm.agentEnv(name, { SIM_DEVICES: '3', SIM_TIME_SCALE: '0.01', SIM_FAULTS: `unfit:${serial(1)}` }));
+    await farm.stack.startAgent(farm.agentEnv(name, { SIM_DEVICES: '3', SIM_TIME_SCALE: '0.01', SIM_FAULTS: `unfit:${serial(1)}` }));
     await until(async () => [...(await devices()).values()].filter((d) => d.state === 'available').length === 3, 30_000, 'the agent');
   });
   afterAll(() => farm.stop());

@@ -87,7 +87,7 @@ describe('dispatch', () => {
       const name = 'faults';
       serial = (n) => `${farm.agentEnv(name)['AGENT_NAME']}-sim-00${n}`;
       farm = await startTestFarm([], {});
-      farm.stack.startAgent(
+      await farm.stack.startAgent(
         farm.agentEnv(name, {
           SIM_DEVICES: '4',
           SIM_TIME_SCALE: '0.01',
@@ -131,7 +131,7 @@ describe('dispatch', () => {
       const name = 'gone';
       serial = (n) => `${farm.agentEnv(name)['AGENT_NAME']}-sim-00${n}`;
       farm = await startTestFarm([], { DEVICE_RETURN_MS: '1500' });
-      farm.stack.startAgent(farm.agentEnv(name, { SIM_DEVICES: '2', SIM_TIME_SCALE: '0.01', SIM_FAULTS: `lose:${serial(1)}` }));
+      await farm.stack.startAgent(farm.agentEnv(name, { SIM_DEVICES: '2', SIM_TIME_SCALE: '0.01', SIM_FAULTS: `lose:${serial(1)}` }));
       await until(async () => {
         const devices = await farm.api.request<{ tags: string[]; state: string }[]>('GET', `/api/devices?tag=${farm.tag}&state=available`);
         return devices.body.length === 2;
@@ -171,7 +171,7 @@ describe('dispatch', () => {
       const paused = await farm.api.job(job.id);
       expect(paused.progress).toMatchObject({ passed: 2, queued: 2, running: 0 });
 
-      farm.stack.startAgent(farm.agentEnv('polite', { SIM_DEVICES: '2', ...SLOW }));
+      await farm.stack.startAgent(farm.agentEnv('polite', { SIM_DEVICES: '2', ...SLOW }));
       const done = await farm.api.waitForJob(job.id, { timeoutMs: 30_000 });
       expect(done.progress).toMatchObject({ total: 4, passed: 4 });
       expect(done.runs?.every((r) => r.attempt === 1)).toBe(true);

@@ -8,8 +8,8 @@ interface SseEvent {
 }
 
 /** Reads a whole event stream until the server ends it. */
-async function readEvents(url: string): Promise<{ status: number; contentType: string | null; events: SseEvent[]; body?: unknown }> {
-  const response = await fetch(url, { headers: { accept: 'text/event-stream' } });
+async function readEvents(farm: TestFarm, path: string): Promise<{ status: number; contentType: string | null; events: SseEvent[]; body?: unknown }> {
+  const response = await fetch(`${farm.stack.apiUrl}${path}`, { headers: { accept: 'text/event-stream', ...farm.auth } });
   const contentType = response.headers.get('content-type');
   if (!contentType?.startsWith('text/event-stream')) return { status: response.status, contentType, events: [], body: await response.json() };
   const text = await response.text();
@@ -35,16 +35,16 @@ describe('job events (server-sent)', () => {
   afterAll(() => farm.stop());
 
   it('answers 404 as JSON for an unknown job and 400 for a malformed id', async () => {
-    const unknown = await readEvents(`${farm.stack.apiUrl}/api/jobs/${randomUUID()}/events`);
+    const unknown = await readEvents(farm, `/api/jobs/${randomUUID()}/events`);
     expect(unknown.status).toBe(404);
     expect(unknown.contentType).toMatch(/^application\/json/);
     expect(unknown.body).toMatchObject({ statusCode: 404, error: 'Not Found' });
-    expect((await readEvents(`${farm.stack.apiUrl}/api/jobs/nope/events`)).status).toBe(400);
+    expect((await readEvents(farm, `/api/jobs/nope/events`)).status).toBe(400);
   });
 
   it('pushes the whole job, then its progress and run changes as they happen, and ends with finished', async () => {
     const job = await farm.api.submit({ name: 'live', models: ['mobilenet_v2'], scenarios: ['on_device', 'cloud'], devices: { tags: [farm.tag] }, iterations: 20 });
-    const { status, events } = await readEvents(`${farm.stack.apiUrl}/api/jobs/${job.id}/events`);
+    const { status, events } = await readEvents(farm, `/api/jobs/${job.id}/events`);
     expect(status).toBe(200);
 
     const [first, second] = events;
@@ -73,7 +73,7 @@ describe('job events (server-sent)', () => {
   it('gives a finished job at once: its state, its runs and finished, then ends', async () => {
     const job = await farm.api.submit({ name: 'over', models: ['mobilenet_v2'], scenarios: ['on_device'], devices: { tags: [farm.tag] }, iterations: 1 });
     await farm.api.waitForJob(job.id, { timeoutMs: 30_000 });
-    const { events } = await readEvents(`${farm.stack.apiUrl}/api/jobs/${job.id}/events`);
+    const { events } = await readEvents(farm, `/api/jobs/${job.id}/events`);
     expect(events.map((e) => e.type)).toEqual(['progress', 'runs', 'finished']);
   });
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { DEFAULT_AGENT_TOKEN, type AgentRegistered, type JobSummary, type MeasurementView, type Page } from '@farm/contracts';
+import { type AgentRegistered, type JobSummary, type MeasurementView, type Page } from '@farm/contracts';
 import { expectedRows, startTestFarm, until, type TestFarm } from './support';
 
 const CSV_HEADER = 'run_id,device_id,device_model,backend,model,scenario,attempt,iteration,warmup,phase,duration_ms,energy_mj,energy_method';
@@ -166,7 +166,7 @@ describe('measurement and summary exports', () => {
       // More abandoned exports than the pool has connections: a leak would leave the API without one.
       for (let i = 0; i < 4; i++) {
         const abort = new AbortController();
-        const response = await fetch(new URL(`/api/jobs/${bigJob}/measurements.csv`, farm.api.baseUrl), { signal: abort.signal });
+        const response = await fetch(new URL(`/api/jobs/${bigJob}/measurements.csv`, farm.api.baseUrl), { signal: abort.signal, headers: farm.auth });
         await response.body?.getReader().read();
         abort.abort();
       }
@@ -183,7 +183,7 @@ describe('measurement and summary exports', () => {
   });
 
   function get(path: string): Promise<Response> {
-    return fetch(new URL(path, farm.api.baseUrl), { signal: AbortSignal.timeout(60_000) });
+    return fetch(new URL(path, farm.api.baseUrl), { signal: AbortSignal.timeout(60_000), headers: farm.auth });
   }
 
   async function deviceModels(): Promise<Map<string, string>> {
@@ -194,11 +194,13 @@ describe('measurement and summary exports', () => {
 
 /** Registers an agent with one simulated device through the API, as an agent would; returns the device's id. */
 async function registerFakeDevice(farm: TestFarm, model: string): Promise<string> {
+  const name = `fake-${randomUUID().slice(0, 8)}`;
+  const token = await farm.stack.createToken({ role: 'agent', agent: name });
   const response = await fetch(new URL('/api/agents/register', farm.api.baseUrl), {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${process.env['AGENT_TOKEN'] ?? DEFAULT_AGENT_TOKEN}` },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify({
-      name: `fake-${randomUUID().slice(0, 8)}`,
+      name,
       hostname: 'localhost',
       version: 'test',
       backends: ['simulated'],

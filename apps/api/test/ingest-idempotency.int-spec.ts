@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_AGENT_TOKEN, type AgentRegistered, type HeartbeatAck, type Measurement, type RunReport, type RunReportAck } from '@farm/contracts';
+import { type AgentRegistered, type HeartbeatAck, type Measurement, type RunReport, type RunReportAck } from '@farm/contracts';
 import { FarmApi } from '@farm/client';
 import { countRows, expectedRows, startTestFarm, until, type TestFarm } from './support';
 
@@ -10,12 +10,17 @@ import { countRows, expectedRows, startTestFarm, until, type TestFarm } from './
  */
 describe('report ingest', () => {
   let farm: TestFarm;
-  let agent: FarmApi;
+  /** Each hand-made agent's client, with a token bound to that agent. */
+  const agents = new Map<string, FarmApi>();
+  const agent = (agentId: string): FarmApi => {
+    const api = agents.get(agentId);
+    if (!api) throw new Error(`no agent ${agentId}`);
+    return api;
+  };
   const heartbeats: NodeJS.Timeout[] = [];
 
   beforeAll(async () => {
     farm = await startTestFarm([]);
-    agent = new FarmApi(farm.stack.apiUrl, { token: farm.stack.env['AGENT_TOKEN'] ?? DEFAULT_AGENT_TOKEN });
   });
   afterEach(() => heartbeats.splice(0).forEach(clearInterval));
   afterAll(() => farm.stop());
@@ -27,7 +32,8 @@ describe('report ingest', () => {
   async function claimableRun(iterations: number): Promise<{ agentId: string; session: string; runId: string; jobId: string; active: { runId: string; attempt: number }[] }> {
     const name = `hand-${randomUUID().slice(0, 8)}`;
     const session = randomUUID();
-    const registered = await agent.request<AgentRegistered>('POST', '/api/agents/register', {
+    const api = new FarmApi(farm.stack.apiUrl, { token: await farm.stack.createToken({ role: 'agent', agent: name }) });
+    const registered = await api.request<AgentRegistered>('POST', '/api/agents/register', {
       name,
       hostname: 'localhost',
       version: 'test',
@@ -50,8 +56,9 @@ describe('report ingest', () => {
     });
     expect(registered.status).toBe(201);
     const { agentId } = registered.body;
+    agents.set(agentId, api);
     const active: { runId: string; attempt: number }[] = [];
-    heartbeats.push(setInterval(() => void agent.request('POST', `/api/agents/${agentId}/heartbeat`, { session, devices: [], active }).catch(() => undefined), 250));
+    heartbeats.push(setInterval(() => void agent(agentId).request('POST', `/api/agents/${agentId}/heartbeat`, { session, devices: [], active }).catch(() => undefined), 250));
     const job = await farm.api.submit({ name, models: ['mobilenet_v2'], scenarios: ['on_device'], devices: { tags: [name] }, iterations });
     const runId = job.runs?.[0]?.id;
     if (!runId) throw new Error('the job has no run');
@@ -59,7 +66,7 @@ describe('report ingest', () => {
   }
 
   async function report(agentId: string, reports: RunReport[]): Promise<RunReportAck[]> {
-    const response = await agent.request<{ acks: RunReportAck[] }>('POST', `/api/agents/${agentId}/reports`, { reports });
+    const response = await agent(agentId).request<{ acks: RunReportAck[] }>('POST', `/api/agents/${agentId}/reports`, { reports });
     expect(response.status).toBe(200);
     return response.body.acks;
   }
@@ -152,7 +159,7 @@ describe('report ingest', () => {
     // heartbeat naming both must not stop the retry; one naming the old attempt alone stops the run.
     expect(await report(agentId, [{ type: 'claim', runId, attempt: 2 }])).toEqual([{ runId, ok: true }]);
     const beat = async (attempts: number[]) =>
-      (await agent.request<HeartbeatAck>('POST', `/api/agents/${agentId}/heartbeat`, { session, devices: [], active: attempts.map((attempt) => ({ runId, attempt })) })).body.stop;
+      (await agent(agentId).request<HeartbeatAck>('POST', `/api/agents/${agentId}/heartbeat`, { session, devices: [], active: attempts.map((attempt) => ({ runId, attempt })) })).body.stop;
     expect(await beat([1, 2])).toEqual([]);
     expect(await beat([1])).toEqual([runId]);
   });

@@ -1,3 +1,4 @@
+import { FarmApi } from '@farm/client';
 import type { ApiError, JobSpecInput } from '@farm/contracts';
 import { startTestFarm, type TestFarm } from './support';
 
@@ -61,7 +62,7 @@ describe('POST /api/jobs with bad input', () => {
 
   it('answers malformed JSON with 400', async () => {
     const before = await tableCounts();
-    const response = await fetch(`${farm.stack.apiUrl}/api/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name": ' });
+    const response = await fetch(`${farm.stack.apiUrl}/api/jobs`, { method: 'POST', headers: { 'content-type': 'application/json', ...farm.auth }, body: '{"name": ' });
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ statusCode: 400, details: [] });
     expect(await tableCounts()).toBe(before);
@@ -94,8 +95,9 @@ describe('POST /api/jobs with bad input', () => {
     expect(lowEnd.runs?.map((r) => r.deviceId)).toHaveLength(1);
   });
 
-  it('refuses agent routes without the agent token', async () => {
-    const response = await farm.api.request<ApiError>('POST', '/api/agents/register', {});
-    expect(response.status).toBe(401);
+  it('refuses agent routes without an agent token', async () => {
+    expect((await new FarmApi(farm.stack.apiUrl).request<ApiError>('POST', '/api/agents/register', {})).status).toBe(401);
+    const asAdmin = await farm.api.request<ApiError>('POST', '/api/agents/register', {});
+    expect([asAdmin.status, asAdmin.body.message]).toEqual([403, 'this route is for agents, with their own agent token']);
   });
 });

@@ -24,7 +24,8 @@ describe('metrics', () => {
     const job = await farm.api.submit({ name: 'metrics', models: ['mobilenet_v2'], scenarios: ['on_device', 'cloud'], devices: { tags: [farm.tag] }, iterations: 3, warmup: 1 });
     await farm.api.waitForJob(job.id);
 
-    const response = await fetch(`${farm.stack.apiUrl}/metrics`, { headers: { accept: 'text/html,*/*' } });
+    expect((await fetch(`${farm.stack.apiUrl}/metrics`)).status).toBe(401);
+    const response = await fetch(`${farm.stack.apiUrl}/metrics`, { headers: { accept: 'text/html,*/*', ...farm.auth } });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/plain');
     const text = await response.text();

@@ -52,7 +52,7 @@ export const TINY_CLASSES = ['dark', 'mid', 'bright'];
 
 /** POST /api/models as a multipart form. */
 export async function uploadModel<T>(
-  apiUrl: string,
+  stack: { apiUrl: string; token: string },
   body: { name?: string; classNames?: string; output?: string; files: { name: string; bytes: Uint8Array<ArrayBuffer> | string }[] },
 ): Promise<{ status: number; body: T }> {
   const form = new FormData();
@@ -60,6 +60,6 @@ export async function uploadModel<T>(
   if (body.classNames !== undefined) form.append('classNames', body.classNames);
   if (body.output !== undefined) form.append('output', body.output);
   for (const file of body.files) form.append('files', new Blob([typeof file.bytes === 'string' ? file.bytes : new Uint8Array(file.bytes)]), file.name);
-  const response = await fetch(`${apiUrl}/api/models`, { method: 'POST', body: form });
+  const response = await fetch(`${stack.apiUrl}/api/models`, { method: 'POST', body: form, headers: { authorization: `Bearer ${stack.token}` } });
   return { status: response.status, body: (await response.json()) as T };
 }

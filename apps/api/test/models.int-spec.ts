@@ -20,7 +20,7 @@ describe('/api/models', () => {
   });
   afterAll(() => farm.stop());
 
-  const upload = <T>(body: Upload) => uploadModel<T>(farm.stack.apiUrl, body);
+  const upload = <T>(body: Upload) => uploadModel<T>(farm.stack, body);
   const filesOf = (saved: { modelJson: string; weights: Uint8Array<ArrayBuffer> }): Upload['files'] => [
     { name: 'model.json', bytes: saved.modelJson },
     { name: 'weights.bin', bytes: saved.weights },

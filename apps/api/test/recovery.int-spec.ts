@@ -36,7 +36,7 @@ describe('an agent killed with SIGKILL in the middle of runs', () => {
     const job = await farm.api.submit({ name: 'kill-restart', models: ['inception_v3'], scenarios: ['on_device', 'cloud'], devices: { tags: [farm.tag] }, iterations: 12 });
     const killed = await killMidRun(job.id);
 
-    farm.stack.startAgent(farm.agentEnv('victim', SLOW));
+    await farm.stack.startAgent(farm.agentEnv('victim', SLOW));
     const done = await farm.api.waitForJob(job.id, { timeoutMs: 60_000 });
 
     expect(done.progress).toMatchObject({ total: 6, passed: 6, errored: 0 });
@@ -70,7 +70,7 @@ describe('an agent killed with SIGKILL in the middle of runs', () => {
     const devices = await farm.api.request<{ state: string }[]>('GET', '/api/devices?backend=simulated');
     expect(devices.body.filter((d) => d.state === 'offline').length).toBeGreaterThanOrEqual(3);
 
-    farm.stack.startAgent(farm.agentEnv('victim', SLOW));
+    await farm.stack.startAgent(farm.agentEnv('victim', SLOW));
     const done = await farm.api.waitForJob(job.id, { timeoutMs: 60_000 });
     expect(done.progress).toMatchObject({ total: 3, passed: 3 });
     expect((await countRows(farm.db, job.id)).current).toBe(3 * expectedRows('on_device', 12));
@@ -79,7 +79,7 @@ describe('an agent killed with SIGKILL in the middle of runs', () => {
   it('ends runs as errored when attempts run out', async () => {
     const job = await farm.api.submit({ name: 'kill-no-retry', models: ['inception_v3'], scenarios: ['on_device'], devices: { tags: [farm.tag] }, iterations: 12, maxAttempts: 1 });
     const killed = await killMidRun(job.id);
-    farm.stack.startAgent(farm.agentEnv('victim', SLOW));
+    await farm.stack.startAgent(farm.agentEnv('victim', SLOW));
     const done = await farm.api.waitForJob(job.id, { timeoutMs: 60_000 });
     const errored = (done.runs ?? []).filter((r) => r.result === 'errored');
     expect(errored.map((r) => r.id).sort()).toEqual([...killed].sort());

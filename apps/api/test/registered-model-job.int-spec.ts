@@ -37,7 +37,7 @@ describe('a job with a registered model', () => {
     );
     await waitForHttp(`${inferenceUrl}/health`, inference, 120_000);
     saved = await tinyModel('image', 'linear');
-    const created = await uploadModel<ModelView>(farm.stack.apiUrl, {
+    const created = await uploadModel<ModelView>(farm.stack, {
       name: MODEL,
       classNames: JSON.stringify(TINY_CLASSES),
       files: [
@@ -145,7 +145,7 @@ describe('a job with a registered model', () => {
 
   it('refuses a registered model whose files changed after registration: 502 from the server, a failed run on the device', async () => {
     const name = 'tiny-cnn-tampered';
-    const created = await uploadModel<ModelView>(farm.stack.apiUrl, {
+    const created = await uploadModel<ModelView>(farm.stack, {
       name,
       files: [
         { name: 'model.json', bytes: saved.modelJson },

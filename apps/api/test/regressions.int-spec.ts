@@ -134,7 +134,7 @@ describe('regressions', () => {
       // From now on, the low-end phones' inference takes 10% longer: the same agent, restarted with the change.
       const [agent] = farm.stack.agents;
       await agent?.stop();
-      farm.stack.startAgent(farm.agentEnv('nightly', { SIM_DEVICES: '3', SIM_SLOWDOWN: `low_end:inference:1.1:${new Date().toISOString()}` }));
+      await farm.stack.startAgent(farm.agentEnv('nightly', { SIM_DEVICES: '3', SIM_SLOWDOWN: `low_end:inference:1.1:${new Date().toISOString()}` }));
       await until(async () => {
         const { rows } = await farm.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM devices WHERE $1 = ANY(tags) AND state = 'available'`, [farm.tag]);
         return rows[0]?.n === 3;

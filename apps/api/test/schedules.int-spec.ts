@@ -16,7 +16,7 @@ describe('schedules', () => {
     const port = await freePort();
     second = startService('api-2', 'apps/api/src/main.ts', { ...farm.stack.env, PORT: String(port) }, { quiet: !process.env['FARM_TEST_VERBOSE'] });
     await waitForHttp(`http://127.0.0.1:${port}/api/health`, second);
-    secondApi = new FarmApi(`http://127.0.0.1:${port}`);
+    secondApi = new FarmApi(`http://127.0.0.1:${port}`, { token: farm.stack.token });
   });
   afterAll(async () => {
     await second.stop();

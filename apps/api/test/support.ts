@@ -17,6 +17,8 @@ export interface TestFarm {
   db: Client;
   /** Tag carried by this farm's simulated devices, so its jobs select only them. */
   tag: string;
+  /** `Authorization` of the stack's admin token, for requests made with fetch. */
+  auth: { authorization: string };
   agentEnv(name: string, env?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
   stop(): Promise<void>;
 }
@@ -53,9 +55,10 @@ export async function startTestFarm(
   await db.connect();
   return {
     stack,
-    api: new FarmApi(stack.apiUrl),
+    api: new FarmApi(stack.apiUrl, { token: stack.token }),
     db,
     tag,
+    auth: { authorization: `Bearer ${stack.token}` },
     agentEnv,
     stop: async () => {
       await stack.stop();

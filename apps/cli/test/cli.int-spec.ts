@@ -31,7 +31,7 @@ describe('farm, the command line', () => {
   let faulty: string;
   /** A finished job of two passed runs, from the flags test. */
   let exported = '';
-  const cli = (...args: string[]): Promise<CliResult> => farmCli(args, { cwd: dir, env: { FARM_API_URL: farm.stack.apiUrl } });
+  const cli = (...args: string[]): Promise<CliResult> => farmCli(args, { cwd: dir, env: { FARM_API_URL: farm.stack.apiUrl, FARM_TOKEN: farm.stack.token } });
   const jobCount = async () => (await farm.api.request<Page<JobView>>('GET', '/api/jobs?limit=1')).body.total;
   const file = (name: string, text: string) => {
     writeFileSync(path.join(dir, name), text);
@@ -43,7 +43,7 @@ describe('farm, the command line', () => {
     const name = 'cli';
     const serial = (n: number) => `${farm.agentEnv(name)['AGENT_NAME']}-sim-00${n}`;
     farm = await startTestFarm([]);
-    farm.stack.startAgent(farm.agentEnv(name, { SIM_DEVICES: '3', SIM_TIME_SCALE: '0.01', SIM_FAULTS: `fail:${serial(3)}` }));
+    await farm.stack.startAgent(farm.agentEnv(name, { SIM_DEVICES: '3', SIM_TIME_SCALE: '0.01', SIM_FAULTS: `fail:${serial(3)}` }));
     const devices = await until(async () => {
       const list = await farm.api.devices({ tag: farm.tag, state: 'available' });
       return list.length === 3 && list;
@@ -157,7 +157,7 @@ describe('farm, the command line', () => {
   });
 
   it('draws a bar redrawn in place on a terminal', async () => {
-    const sut = await farmCli(['watch', exported], { cwd: dir, env: { FARM_API_URL: farm.stack.apiUrl }, terminal: true });
+    const sut = await farmCli(['watch', exported], { cwd: dir, env: { FARM_API_URL: farm.stack.apiUrl, FARM_TOKEN: farm.stack.token }, terminal: true });
     expect(sut.code).toBe(EXIT.ok);
     // Each redraw returns to the line's start and erases it (ESC [2K) before it writes the bar.
     expect(sut.stdout).toContain('\r\u001b[2K[');
@@ -191,6 +191,25 @@ describe('farm, the command line', () => {
       expect(unknownModel.stderr).toMatch(/^farm: the API refused it \(422 Unprocessable Entity\): .*\n {2}models\[0\]: unknown model "resnet_9000"/);
     });
 
+    it('a token the API rejects, none at all, and a viewer that may not submit: exit 4, saying which', async () => {
+      const as = (token: string) => (...args: string[]) => farmCli(args, { cwd: dir, env: { FARM_API_URL: farm.stack.apiUrl, FARM_TOKEN: token } });
+      const rejected = await as('farm_not-a-token')('devices');
+      expect(rejected).toMatchObject({ code: EXIT.auth, stdout: '' });
+      expect(rejected.stderr).toBe('farm: token rejected: the API did not accept the token (the token is not valid)\n');
+
+      const none = await as('')('devices');
+      expect(none.code).toBe(EXIT.auth);
+      expect(none.stderr).toContain('token rejected: the API needs a token; pass --token or set FARM_TOKEN');
+
+      const before = await jobCount();
+      const viewer = as(await farm.stack.createToken({ role: 'viewer', name: 'cli-viewer' }));
+      expect((await viewer('devices')).code).toBe(EXIT.ok);
+      const submit = await viewer('submit', '--name', 'x', '-m', 'mobilenet_v2', '-s', 'cloud', '-n', '1', '--tag', farm.tag);
+      expect(submit.code).toBe(EXIT.auth);
+      expect(submit.stderr).toMatch(/^farm: not allowed: the token may not do this \(a viewer token may not do this/);
+      expect(await jobCount()).toBe(before);
+    });
+
     it('an API nothing listens on: exit 6 in a bounded time, saying so', async () => {
       const port = await closedPort();
       for (const args of [['devices'], ['watch', randomUUID()], ['submit', '--name', 'x', '-m', 'mobilenet_v2', '-s', 'cloud', '-n', '1']]) {
@@ -216,7 +235,7 @@ describe('farm, the command line', () => {
   it('reopens the event stream when the API restarts, and still sees the job end', async () => {
     const job = await farm.api.submit({ name: 'cli-restart', models: ['inception_v3'], scenarios: ['on_device'], devices: { ids: healthy }, iterations: 5000 });
     let following = false;
-    const watching = farmCli(['watch', job.id], { cwd: dir, env: { FARM_API_URL: farm.stack.apiUrl }, onStderr: (text) => (following = text.includes(' runs ')) });
+    const watching = farmCli(['watch', job.id], { cwd: dir, env: { FARM_API_URL: farm.stack.apiUrl, FARM_TOKEN: farm.stack.token }, onStderr: (text) => (following = text.includes(' runs ')) });
     await until(() => Promise.resolve(following), 30_000, 'the CLI to show progress');
     await farm.stack.api.stop();
     restartedApi = startService('api', 'apps/api/src/main.ts', farm.stack.env, { quiet: true });

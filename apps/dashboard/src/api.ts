@@ -10,7 +10,13 @@ export class ApiRequestError extends Error {
   }
 }
 
-/** Calls `/api<path>`; a JSON body is sent when given, and the JSON answer returned. */
+/** Fired when the API answers 401: the session is gone (signed out, expired or revoked). */
+export const SIGNED_OUT_EVENT = 'farm:signed-out';
+
+/**
+ * Calls `/api<path>`; a JSON body is sent when given, and the JSON answer returned. The session
+ * cookie set at sign-in goes with every call (and with the EventSource of live updates).
+ */
 export async function api<T>(path: string, options: { method?: 'GET' | 'POST' | 'PATCH' | 'DELETE'; body?: unknown } = {}): Promise<T> {
   const response = await fetch(`/api${path}`, {
     method: options.method ?? 'GET',
@@ -18,6 +24,7 @@ export async function api<T>(path: string, options: { method?: 'GET' | 'POST' | 
   });
   const text = await response.text();
   const body = (text ? JSON.parse(text) : null) as unknown;
+  if (response.status === 401) window.dispatchEvent(new Event(SIGNED_OUT_EVENT));
   if (!response.ok) {
     const error = body as Partial<ApiError> | null;
     throw new ApiRequestError(response.status, {

@@ -30,13 +30,13 @@ async function main(): Promise<void> {
   });
   const browser = await launchBrowser();
   try {
-    const api = new FarmApi(stack.apiUrl);
+    const api = new FarmApi(stack.apiUrl, { token: stack.token });
     const submitted = await api.submit({ name: 'bench-dashboard', models: [...BUNDLED_MODELS], scenarios: ['on_device', 'cloud'], devices: { tags: [tag] }, iterations: 5 });
     const job = await api.waitForJob(submitted.id, { timeoutMs: 600_000 });
     const runs = job.progress.total;
     if (job.progress.passed !== runs) throw new Error(`only ${job.progress.passed} of ${runs} runs passed`);
 
-    const { page, problems } = await openTab(browser);
+    const { page, problems } = await openTab(browser, stack);
     /** One load: the time the page was complete, and when each part of it was first complete. */
     const load = async (): Promise<{ complete: number; parts: Record<string, number> }> => {
       await page.goto(`${stack.apiUrl}/jobs/${job.id}`);

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { SESSION_COOKIE } from '../../api/src/auth/session-cookie';
 import chromiumArgs from '../../../device-agent/src/backends/browser/chromium-args.json';
 
 /** Screenshots of each page, kept as test artefacts (the folder is ignored by git). */
@@ -22,9 +23,13 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: chromiumArgs.filter((arg) => !arg.startsWith('--headless')) });
 }
 
-/** A new page for the dashboard, its console errors collected. */
-export async function openTab(browser: Browser): Promise<Tab> {
+/**
+ * A new page for the dashboard, signed in with the stack's admin token as the sign-in page
+ * leaves it (sign-in.int-spec.ts drives that page itself), its console errors collected.
+ */
+export async function openTab(browser: Browser, stack: { apiUrl: string; token: string }): Promise<Tab> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.context().addCookies([{ name: SESSION_COOKIE, value: stack.token, url: stack.apiUrl, httpOnly: true, sameSite: 'Strict' }]);
   const problems: string[] = [];
   page.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
   page.on('pageerror', (error) => problems.push(error.message));

@@ -29,7 +29,7 @@ describe('dashboard', () => {
   });
 
   beforeEach(async () => {
-    tab = await openTab(browser);
+    tab = await openTab(browser, farm.stack);
   });
   afterEach(async () => {
     await tab.page.close();
@@ -42,19 +42,20 @@ describe('dashboard', () => {
       expect(await response.text()).toContain('<div id="root"></div>');
     }
     for (const api of ['/api', '/api/nothing-here', `/api/jobs/${randomUUID()}`]) {
-      const response = await fetch(url(api), { headers: { accept: 'text/html' } });
+      const response = await fetch(url(api), { headers: { accept: 'text/html', ...farm.auth } });
       expect([api, response.status, response.headers.get('content-type')]).toEqual([api, 404, 'application/json; charset=utf-8']);
     }
   });
 
   it("serves Bull Board at /admin/queues, past the dashboard's catch-all, with the schedules queue and every device's queue", async () => {
-    const board = await fetch(url('/admin/queues'), { headers: { accept: 'text/html' } });
+    expect((await fetch(url('/admin/queues'), { headers: { accept: 'text/html' } })).status).toBe(401);
+    const board = await fetch(url('/admin/queues'), { headers: { accept: 'text/html', ...farm.auth } });
     expect(board.status).toBe(200);
     const html = await board.text();
     expect(html).toContain('<base href="/admin/queues/"');
     expect(html).not.toContain('<script type="module" crossorigin src="/assets/');
     const devices = await get<DeviceView[]>(`/api/devices?tag=${farm.tag}`);
-    const { queues } = (await (await fetch(url('/admin/queues/api/queues'))).json()) as { queues: { name: string; readOnlyMode: boolean; description?: string }[] };
+    const { queues } = (await (await fetch(url('/admin/queues/api/queues'), { headers: farm.auth })).json()) as { queues: { name: string; readOnlyMode: boolean; description?: string }[] };
     const names = queues.map((q) => q.name);
     expect(names).toContain('schedules');
     for (const device of devices) {
@@ -186,7 +187,7 @@ describe('dashboard', () => {
     }
     const csv = page.getByRole('link', { name: 'Download measurements (CSV)' });
     expect(await csv.getAttribute('href')).toBe(`/api/jobs/${submitted.id}/measurements.csv`);
-    expect((await fetch(url(`/api/jobs/${submitted.id}/measurements.csv`))).status).toBe(200);
+    expect((await fetch(url(`/api/jobs/${submitted.id}/measurements.csv`), { headers: farm.auth })).status).toBe(200);
     expect(tab.problems).toEqual([]);
   });
 

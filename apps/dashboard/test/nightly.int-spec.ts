@@ -30,7 +30,7 @@ describe('dashboard: nightly pages', () => {
     await farm?.stop();
   });
   beforeEach(async () => {
-    tab = await openTab(browser);
+    tab = await openTab(browser, farm.stack);
   });
   afterEach(async () => {
     await tab.page.close();
@@ -122,7 +122,7 @@ describe('dashboard: nightly pages', () => {
     for (const k of [1, 2]) await runNight(k);
     // From now on the phone's inference takes half as long again: its agent, restarted with the change.
     await farm.stack.agents[0]?.stop();
-    farm.stack.startAgent(agentEnv({ SIM_SLOWDOWN: `low_end:inference:1.5:${new Date().toISOString()}` }));
+    await farm.stack.startAgent(agentEnv({ SIM_SLOWDOWN: `low_end:inference:1.5:${new Date().toISOString()}` }));
     await until(async () => {
       const { rows } = await farm.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM devices WHERE $1 = ANY(tags) AND state = 'available'`, [farm.tag]);
       return rows[0]?.n === 1;

@@ -2,9 +2,12 @@ import { z } from 'zod';
 import { DeviceHealthSchema, DeviceRegistrationSchema } from './devices';
 import { BackendSchema } from './vocabulary';
 
+/** Agent names (AGENT_NAME): what an agent registers as, and what an agent token is bound to. */
+export const AgentNameSchema = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be letters, digits, "_", "." or "-"');
+
 export const AgentRegistrationSchema = z
   .object({
-    name: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be letters, digits, "_", "." or "-"'),
+    name: AgentNameSchema,
     hostname: z.string().min(1).max(255),
     version: z.string().min(1).max(50),
     backends: z.array(BackendSchema).min(1),

@@ -2,7 +2,6 @@ import { z } from 'zod';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 export const DEFAULT_API_PORT = 3000;
-export const DEFAULT_AGENT_TOKEN = 'dev-agent-token';
 
 /** Thrown when the environment does not satisfy a process's settings. */
 export class ConfigError extends Error {}

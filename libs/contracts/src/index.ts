@@ -10,3 +10,4 @@ export * from './bench-web';
 export * from './models';
 export * from './schedules';
 export * from './validation';
+export * from './tokens';

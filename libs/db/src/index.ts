@@ -11,3 +11,4 @@ export { DEFAULT_DATABASE_URL } from './defaults';
 export function createPrismaClient(databaseUrl: string): PrismaClient {
   return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }) });
 }
+export * from './tokens';

@@ -1,5 +1,5 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   AgentRegistrationSchema,
   HeartbeatSchema,
@@ -15,8 +15,8 @@ import { z } from 'zod';
 import { ZodPipe } from '../common/errors';
 import { jsonSchema } from '../common/openapi';
 import { RunLifecycleService } from '../runs/run-lifecycle.service';
-import { AgentTokenGuard } from './agent-token.guard';
 import { AgentsService } from './agents.service';
+import { Access } from '../auth/access';
 
 const DeregisterSchema = z.object({ session: z.uuid() }).strict();
 
@@ -29,14 +29,14 @@ export class AgentsController {
   ) {}
 
   @Get()
+  @Access('read')
   @ApiOperation({ summary: 'Agents, with their state and device count' })
   list(): Promise<AgentView[]> {
     return this.agents.list();
   }
 
   @Post('register')
-  @UseGuards(AgentTokenGuard)
-  @ApiBearerAuth()
+  @Access('agent')
   @ApiOperation({ summary: 'An agent process registers itself and the devices it found' })
   @ApiBody({ schema: jsonSchema(AgentRegistrationSchema) })
   register(@Body(new ZodPipe(AgentRegistrationSchema)) body: AgentRegistration): Promise<AgentRegistered> {
@@ -44,9 +44,8 @@ export class AgentsController {
   }
 
   @Post(':id/heartbeat')
+  @Access('agent')
   @HttpCode(200)
-  @UseGuards(AgentTokenGuard)
-  @ApiBearerAuth()
   @ApiOperation({ summary: 'Liveness, device health and the runs in progress; answers which runs to stop' })
   @ApiBody({ schema: jsonSchema(HeartbeatSchema) })
   heartbeat(
@@ -57,9 +56,8 @@ export class AgentsController {
   }
 
   @Post(':id/reports')
+  @Access('agent')
   @HttpCode(200)
-  @UseGuards(AgentTokenGuard)
-  @ApiBearerAuth()
   @ApiOperation({ summary: 'Claims, progress, measurement batches and results of runs, batched; idempotent' })
   @ApiBody({ schema: jsonSchema(RunReportBatchSchema) })
   async reports(
@@ -70,9 +68,8 @@ export class AgentsController {
   }
 
   @Post(':id/deregister')
+  @Access('agent')
   @HttpCode(204)
-  @UseGuards(AgentTokenGuard)
-  @ApiBearerAuth()
   @ApiOperation({ summary: 'The agent stops; its devices go offline and its unfinished runs are handed back' })
   @ApiBody({ schema: jsonSchema(DeregisterSchema) })
   async deregister(

@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { ZodPipe } from '../common/errors';
 import { queryFlag } from '../common/query';
 import { AnalysisService } from './analysis.service';
+import { Access } from '../auth/access';
 
 const SummaryQuerySchema = z.object({ includeWarmup: queryFlag('false'), includeErrored: queryFlag('false') }).strict();
 const CompareQuerySchema = z
@@ -41,6 +42,7 @@ export class AnalysisController {
   constructor(private readonly analysis: AnalysisService) {}
 
   @Get('jobs/:id/summary')
+  @Access('read')
   @ApiTags('jobs')
   @ApiOperation({ summary: 'Per device model × model × scenario × phase: n, mean, std, quantiles, the median with its interval, energy' })
   @ApiQuery({ name: 'includeWarmup', required: false, enum: ['true', 'false'] })
@@ -50,6 +52,7 @@ export class AnalysisController {
   }
 
   @Get('jobs/:id/study')
+  @Access('read')
   @ApiTags('jobs')
   @ApiOperation({ summary: "The study's answers per device model × CNN: phase shares, bottleneck, cold start, energy, on-device ÷ cloud" })
   study(@Param('id', ParseUUIDPipe) id: string): Promise<StudyAnswer> {
@@ -57,6 +60,7 @@ export class AnalysisController {
   }
 
   @Get('compare')
+  @Access('read')
   @ApiTags('analysis')
   @ApiOperation({ summary: 'Job B against job A per series: Hodges–Lehmann shift, % change, Mann–Whitney p, verdict' })
   @ApiQuery({ name: 'a', required: true, type: String })
@@ -69,6 +73,7 @@ export class AnalysisController {
   }
 
   @Get('series')
+  @Access('read')
   @ApiTags('analysis')
   @ApiOperation({ summary: "A series' median and p90 job by job (the jobs of one name, newest first)" })
   @ApiQuery({ name: 'name', required: true, type: String })

@@ -57,6 +57,10 @@ export class ApiErrorFilter implements ExceptionFilter {
   }
 
   private toBody(exception: unknown): ApiError {
+    const tooLarge = bodyTooLarge(exception);
+    if (tooLarge) return { statusCode: 413, error: 'Payload Too Large', message: tooLarge, details: [] };
+    const raced = raceLost(exception);
+    if (raced) return raced;
     if (!(exception instanceof HttpException)) {
       return { statusCode: 500, error: 'Internal Server Error', message: 'Internal server error', details: [] };
     }
@@ -69,6 +73,24 @@ export class ApiErrorFilter implements ExceptionFilter {
     const text = Array.isArray(message) ? message.join('; ') : typeof message === 'string' ? message : exception.message;
     return { statusCode, error, message: text, details: details ?? [] };
   }
+}
+
+/**
+ * A write that lost a race with another request (the row it checked was deleted, or the name it
+ * checked was taken, in between) is that request's 404 or 409, not a server error.
+ */
+function raceLost(exception: unknown): ApiError | undefined {
+  const code = typeof exception === 'object' && exception !== null && 'code' in exception ? exception.code : undefined;
+  if (code === 'P2025') return { statusCode: 404, error: 'Not Found', message: 'it no longer exists', details: [] };
+  if (code === 'P2002') return { statusCode: 409, error: 'Conflict', message: 'it already exists', details: [] };
+  return undefined;
+}
+
+/** Express's body parser refuses an oversize body with an error of its own (http-errors), before any route. */
+function bodyTooLarge(exception: unknown): string | undefined {
+  if (typeof exception !== 'object' || exception === null || !('type' in exception) || exception.type !== 'entity.too.large') return undefined;
+  const limit = 'limit' in exception && typeof exception.limit === 'number' ? exception.limit : undefined;
+  return `The request body is too large${limit === undefined ? '' : `: at most ${limit} bytes here`}`;
 }
 
 function capitalise(word: string): string {

@@ -1,4 +1,4 @@
-import { DEFAULT_AGENT_TOKEN, DEFAULT_API_PORT, DEFAULT_REDIS_URL, envInt, envUrl, parseEnv } from '@farm/contracts';
+import { DEFAULT_API_PORT, DEFAULT_REDIS_URL, envInt, envUrl, parseEnv } from '@farm/contracts';
 import { DEFAULT_DATABASE_URL } from '@farm/db';
 import { z } from 'zod';
 
@@ -9,8 +9,12 @@ const ApiEnvSchema = z.object({
   REDIS_URL: envUrl(['redis', 'rediss']).default(DEFAULT_REDIS_URL),
   PORT: envInt(0, 65535).default(DEFAULT_API_PORT),
   HOST: z.string().min(1).default('127.0.0.1'),
-  /** Shared secret agents present; replaced by per-agent tokens once auth lands. */
-  AGENT_TOKEN: z.string().min(8).default(DEFAULT_AGENT_TOKEN),
+  /** Requests one token (or one address without a valid token) may make per window; 429 past it. */
+  RATE_LIMIT_REQUESTS: envInt(1, 10_000_000).default(1_200),
+  RATE_LIMIT_WINDOW_MS: envInt(100, 3_600_000).default(10_000),
+  /** Largest JSON body of a request (413 past it), and of an agent's report batch. */
+  BODY_LIMIT_BYTES: envInt(1_024, 1_073_741_824).default(1_048_576),
+  REPORT_BODY_LIMIT_BYTES: envInt(1_024, 1_073_741_824).default(8 * 1_048_576),
   /** Prefix of every Redis key the farm writes, so several farms can share one Redis. */
   QUEUE_PREFIX: z.string().regex(/^[a-z0-9_-]{1,32}$/).default('farm'),
   /** How often agents heartbeat, and how long a silent agent is trusted before its runs are recovered. */

@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { ZodPipe } from '../common/errors';
 import { jsonSchema } from '../common/openapi';
 import { DevicesService } from './devices.service';
+import { Access } from '../auth/access';
 
 const DeviceQuerySchema = z
   .object({ backend: BackendSchema.optional(), state: DeviceStateSchema.optional(), tag: z.string().min(1).max(64).optional() })
@@ -24,6 +25,7 @@ export class DevicesController {
   constructor(private readonly devices: DevicesService) {}
 
   @Get()
+  @Access('read')
   @ApiOperation({ summary: 'The fleet: every device, with its agent, state and health' })
   @ApiQuery({ name: 'backend', required: false, enum: BACKENDS })
   @ApiQuery({ name: 'state', required: false, enum: DEVICE_STATES })
@@ -33,12 +35,14 @@ export class DevicesController {
   }
 
   @Get(':id')
+  @Access('read')
   @ApiOperation({ summary: 'A device, with its health and quarantine' })
   get(@Param('id', ParseUUIDPipe) id: string): Promise<DeviceView> {
     return this.devices.get(id);
   }
 
   @Post(':id/quarantine')
+  @Access('operate')
   @HttpCode(200)
   @ApiOperation({ summary: 'Take a device out of service: its queued runs end as errored, a running one finishes' })
   @ApiBody({ schema: jsonSchema(QuarantineRequestSchema) })
@@ -47,6 +51,7 @@ export class DevicesController {
   }
 
   @Post(':id/release')
+  @Access('operate')
   @HttpCode(200)
   @ApiOperation({ summary: 'Put a quarantined device back in service, its failed checks forgotten' })
   release(@Param('id', ParseUUIDPipe) id: string): Promise<DeviceView> {

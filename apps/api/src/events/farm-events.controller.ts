@@ -1,4 +1,5 @@
 import { Controller, Sse, type MessageEvent } from '@nestjs/common';
+import { Access } from '../auth/access';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { map, type Observable } from 'rxjs';
 import { FarmEventsService } from './farm-events.service';
@@ -9,6 +10,7 @@ import { toMessageEvent } from './job-events';
 export class FarmEventsController {
   constructor(private readonly events: FarmEventsService) {}
 
+  @Access('read')
   @Sse()
   @ApiOperation({
     summary: 'Server-sent events of the whole farm: `jobs` (jobs whose status, progress or times changed) and `devices` (devices whose state or health changed)',

@@ -3,6 +3,7 @@ import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags 
 import { map, type Observable } from 'rxjs';
 import { toMessageEvent } from './job-events';
 import { JobEventsService } from './job-events.service';
+import { Access } from '../auth/access';
 
 @ApiTags('jobs')
 @Controller('jobs')
@@ -10,6 +11,7 @@ export class JobEventsController {
   constructor(private readonly events: JobEventsService) {}
 
   @Sse(':id/events')
+  @Access('read')
   @ApiOperation({
     summary: "Server-sent events of a job: `progress` (its counts) and `runs` (runs whose status changed) as they change, then `finished`",
   })

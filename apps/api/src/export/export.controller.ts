@@ -9,6 +9,7 @@ import { queryFlag } from '../common/query';
 import { AnalysisService } from '../analysis/analysis.service';
 import { toCsv } from './csv';
 import { EXPORT_FORMATS, ExportService, type ExportFormat } from './export.service';
+import { Access } from '../auth/access';
 
 // An export holds every row unless asked otherwise; the summary counts what its JSON endpoint counts.
 const ExportQuerySchema = z.object({ phase: PhaseSchema.optional(), includeWarmup: queryFlag('true') }).strict();
@@ -56,6 +57,7 @@ export class ExportController {
   ) {}
 
   @Get(':id/measurements.:format')
+  @Access('read')
   @ApiOperation({
     summary: "Every measurement of the runs' current attempts, streamed: `csv` (a header, then one row a line) or `ndjson` (one JSON object a line)",
   })
@@ -89,6 +91,7 @@ export class ExportController {
   }
 
   @Get(':id/summary.csv')
+  @Access('read')
   @ApiOperation({ summary: "The groups of the job's summary as CSV with a header, one a line" })
   @ApiProduces(CONTENT_TYPES.csv)
   @ApiOkResponse({ description: SUMMARY_COLUMNS.map((c) => c.header).join(', ') })

@@ -16,6 +16,7 @@ import { ZodPipe } from '../common/errors';
 import { queryFlag } from '../common/query';
 import { jsonSchema } from '../common/openapi';
 import { JobsService } from './jobs.service';
+import { Access } from '../auth/access';
 
 const paging = (max: number, fallback: number) => ({
   limit: z.coerce.number().int().min(1).max(max).default(fallback),
@@ -33,6 +34,7 @@ export class JobsController {
   constructor(private readonly jobs: JobsService) {}
 
   @Post()
+  @Access('operate')
   @ApiOperation({ summary: 'Submit a job: models × scenarios × selected devices, fanned out into runs' })
   @ApiBody({ schema: jsonSchema(JobSpecSchema) })
   @ApiCreatedResponse({ description: 'The job and its runs' })
@@ -41,6 +43,7 @@ export class JobsController {
   }
 
   @Get()
+  @Access('read')
   @ApiOperation({ summary: 'Jobs, newest first, with progress' })
   @ApiQuery({ name: 'status', required: false, enum: JOB_STATUSES })
   @ApiQuery({ name: 'limit', required: false, type: Number })
@@ -50,6 +53,7 @@ export class JobsController {
   }
 
   @Get(':id')
+  @Access('read')
   @ApiOperation({ summary: 'A job with its progress and runs (`runs=false`: without its runs)' })
   @ApiQuery({ name: 'runs', required: false, enum: ['true', 'false'] })
   get(@Param('id', ParseUUIDPipe) id: string, @Query(new ZodPipe(JobQuerySchema)) query: z.output<typeof JobQuerySchema>): Promise<JobView> {
@@ -57,6 +61,7 @@ export class JobsController {
   }
 
   @Post(':id/cancel')
+  @Access('operate')
   @HttpCode(200)
   @ApiOperation({ summary: 'Cancel: queued runs end now, running ones at their next phase boundary' })
   cancel(@Param('id', ParseUUIDPipe) id: string): Promise<JobView> {
@@ -64,6 +69,7 @@ export class JobsController {
   }
 
   @Get(':id/measurements')
+  @Access('read')
   @ApiOperation({ summary: "Measurements of the runs' current attempts, paged" })
   @ApiQuery({ name: 'phase', required: false, enum: PHASES })
   @ApiQuery({ name: 'runId', required: false, type: String })

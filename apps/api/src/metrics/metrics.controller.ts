@@ -1,5 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { Access } from '../auth/access';
 import { Registry } from 'prom-client';
 import { MetricsService } from './metrics.service';
 
@@ -9,6 +10,8 @@ import { MetricsService } from './metrics.service';
 export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}
 
+  // Prometheus scrapes with a viewer token (`authorization: { credentials: <token> }` in its scrape config).
+  @Access('read')
   @Get()
   @Header('Content-Type', Registry.PROMETHEUS_CONTENT_TYPE)
   @Header('Cache-Control', 'no-store')

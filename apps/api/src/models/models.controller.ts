@@ -20,6 +20,7 @@ import { memoryStorage } from 'multer';
 import type { Observable } from 'rxjs';
 import { MODEL_OUTPUT_KINDS } from '@farm/contracts';
 import { ModelsService, type ModelView } from './models.service';
+import { Access } from '../auth/access';
 
 /**
  * Lets a cross-origin isolated page (bench-web: COEP require-corp) on another origin fetch a
@@ -61,6 +62,7 @@ export class ModelsController {
   constructor(private readonly models: ModelsService) {}
 
   @Post()
+  @Access('admin')
   @UseInterceptors(
     UploadSizeLimit,
     AnyFilesInterceptor({
@@ -97,12 +99,14 @@ export class ModelsController {
   }
 
   @Get()
+  @Access('read')
   @ApiOperation({ summary: 'Bundled and registered models, with their metadata' })
   list(): Promise<ModelView[]> {
     return this.models.list();
   }
 
   @Get(':name')
+  @Access('public')
   @UseInterceptors(CrossOriginReadable)
   @ApiOperation({ summary: 'One model: the spec a device or the inference server runs it by (input size, output kind, class names, files, sha256)' })
   get(@Param('name') name: string): Promise<ModelView> {
@@ -110,6 +114,7 @@ export class ModelsController {
   }
 
   @Get(':name/files/:path')
+  @Access('public')
   @UseInterceptors(CrossOriginReadable)
   @ApiOperation({ summary: "A model's model.json or weight file, as tf.loadLayersModel / tf.loadGraphModel fetch it" })
   async file(@Param('name') name: string, @Param('path') path: string, @Res() response: Response): Promise<void> {

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { ZodPipe } from '../common/errors';
 import { jsonSchema } from '../common/openapi';
 import { AlertsService } from './alerts.service';
+import { Access } from '../auth/access';
 
 const AlertQuerySchema = z.object({ schedule: z.uuid().optional(), night: z.iso.datetime({ offset: true }).optional(), state: AlertStateSchema.optional() }).strict();
 const SeriesQuerySchema = z
@@ -25,6 +26,7 @@ export class RegressionsController {
   constructor(private readonly alerts: AlertsService) {}
 
   @Get('alerts')
+  @Access('read')
   @ApiOperation({ summary: 'Alerts with their evidence, grouped per night, newest first' })
   @ApiQuery({ name: 'schedule', required: false, type: String })
   @ApiQuery({ name: 'night', required: false, type: String, description: 'a fire time (ISO 8601)' })
@@ -34,6 +36,7 @@ export class RegressionsController {
   }
 
   @Patch('alerts/:id')
+  @Access('operate')
   @ApiOperation({ summary: 'Triage an alert: new, acknowledged, fixed or invalid, with a note' })
   @ApiBody({ schema: jsonSchema(AlertPatchSchema) })
   triage(@Param('id', ParseUUIDPipe) id: string, @Body(new ZodPipe(AlertPatchSchema)) body: z.output<typeof AlertPatchSchema>): Promise<AlertView> {
@@ -41,6 +44,7 @@ export class RegressionsController {
   }
 
   @Get('schedules/:id/series')
+  @Access('read')
   @ApiOperation({ summary: "A series' nightly medians with the baseline band and the alerts, oldest night first" })
   @ApiQuery({ name: 'deviceModel', required: true, type: String })
   @ApiQuery({ name: 'backend', required: true, type: String })

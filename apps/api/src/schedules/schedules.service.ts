@@ -66,8 +66,9 @@ export class SchedulesService {
   }
 
   async remove(id: string): Promise<void> {
-    await this.require(id);
-    await this.prisma.schedule.delete({ where: { id } });
+    // One statement: of two deletes at once, the second finds nothing rather than fail.
+    const { count } = await this.prisma.schedule.deleteMany({ where: { id } });
+    if (count === 0) throw new NotFoundException(`schedule ${id} does not exist`);
     await this.queue.unregister(id);
   }
 

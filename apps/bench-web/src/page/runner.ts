@@ -38,6 +38,9 @@ interface TestImage {
   bytes: Uint8Array;
 }
 
+/** An inference request that takes longer fails the run rather than hang it until the run's timeout. */
+const CLOUD_REQUEST_TIMEOUT_MS = 60_000;
+
 /** The model to run: a bundled one served by this page's server, or a registered one on the API. */
 interface ModelSource {
   spec: RunnableSpec;
@@ -293,8 +296,10 @@ export class BenchRunner implements BenchWebApi {
       const sent = performance.now();
       let response: Response;
       try {
-        response = await fetch(endpoint, { method: 'POST', body, headers: { 'content-type': 'image/jpeg' }, cache: 'no-store', mode: 'cors' });
+        const signal = AbortSignal.timeout(CLOUD_REQUEST_TIMEOUT_MS);
+        response = await fetch(endpoint, { method: 'POST', body, headers: { 'content-type': 'image/jpeg' }, cache: 'no-store', mode: 'cors', signal });
       } catch (err) {
+        if (err instanceof DOMException && err.name === 'TimeoutError') throw new Error(`the inference server at ${base} did not answer within ${CLOUD_REQUEST_TIMEOUT_MS} ms`);
         throw new Error(`the inference server at ${base} could not be reached: ${err instanceof Error ? err.message : String(err)}`);
       }
       const headers = performance.now();
