@@ -208,7 +208,7 @@ async function main(): Promise<void> {
   const redisClient = new Redis(redis.url, { maxRetriesPerRequest: null });
   try {
     stack = await startStack({
-      quiet: true,
+      quiet: !process.env['SCALE_VERBOSE'],
       env: { DATABASE_URL: databaseUrl.toString(), REDIS_URL: redis.url, QUEUE_PREFIX: tag, LOG_LEVEL: 'warn' },
       agents: Array.from({ length: env.SCALE_AGENTS }, (_, i) => ({
         AGENT_NAME: `${tag}-agent-${i + 1}`,
