@@ -221,8 +221,9 @@ async function main(): Promise<void> {
       agentsTimeoutMs: 300_000,
     });
     const api = new FarmApi(stack.apiUrl);
+    await waitForWorkers(api, redis.url, tag, tag, 300_000);
+    // Once the agents are up: their registrations (a hundred devices each) keep a busy API busy.
     await registerModels(stack.apiUrl);
-    await waitForWorkers(api, redis.url, tag, tag, 120_000);
 
     const sampler = new Sampler(redisClient, db, database);
     const processes = new Map<number, string>();
