@@ -207,7 +207,7 @@ async function main(): Promise<void> {
   const redisClient = new Redis(redis.url, { maxRetriesPerRequest: null });
   try {
     stack = await startStack({
-      quiet: true,
+      quiet: !process.env['SCALE_VERBOSE'],
       env: { DATABASE_URL: databaseUrl.toString(), REDIS_URL: redis.url, QUEUE_PREFIX: tag, LOG_LEVEL: 'warn' },
       agents: Array.from({ length: env.SCALE_AGENTS }, (_, i) => ({
         AGENT_NAME: `${tag}-agent-${i + 1}`,
@@ -220,8 +220,9 @@ async function main(): Promise<void> {
       agentsTimeoutMs: 300_000,
     });
     const api = new FarmApi(stack.apiUrl, { token: stack.token });
+    await waitForWorkers(api, redis.url, tag, tag, 300_000);
+    // Once the agents are up: their registrations (a hundred devices each) keep a busy API busy.
     await registerModels(stack);
-    await waitForWorkers(api, redis.url, tag, tag, 120_000);
 
     const sampler = new Sampler(redisClient, db, database);
     const processes = new Map<number, string>();

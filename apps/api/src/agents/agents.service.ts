@@ -8,6 +8,12 @@ import { RunsRepository } from '../runs/runs.repository';
 
 type Heartbeat = z.output<typeof HeartbeatSchema>;
 
+/**
+ * An agent of a hundred phones upserts them one by one, which takes longer than Prisma's
+ * default 5 s on a busy host; the agent would then retry the whole registration again and again.
+ */
+const REGISTRATION_TRANSACTION = { timeout: 60_000 };
+
 @Injectable()
 export class AgentsService {
   private readonly logger = new Logger(AgentsService.name);
@@ -70,7 +76,7 @@ export class AgentsService {
         serials,
       );
       return saved;
-    });
+    }, REGISTRATION_TRANSACTION);
     const devices = await this.prisma.device.findMany({
       where: { agentId: agent.id, state: { not: 'offline' } },
       select: { id: true, serial: true, backend: true },

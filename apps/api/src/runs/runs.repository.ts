@@ -62,7 +62,7 @@ export function batchKey(b: { runId: string; attempt: number; batch: number }): 
 const SELECT_RUNS = `SELECT r.id, r.job_id AS "jobId", r.device_id AS "deviceId", d.agent_id AS "agentId", r.model,
        r.scenario::text AS scenario, r.attempt, r.status::text AS status, j.status::text AS "jobStatus",
        j.max_attempts AS "maxAttempts", j.priority, j.iterations, j.warmup, j.network, j.deadline_at AS "deadlineAt",
-       d.health_failures AS "healthFailures"
+       d.health_failures AS "healthFailures", r.started_at AS "startedAt"
   FROM runs r JOIN jobs j ON j.id = r.job_id JOIN devices d ON d.id = r.device_id`;
 
 export interface MeasurementRow extends Measurement {
