@@ -76,6 +76,9 @@ function expected(level: AccessLevel, kind: Kind): 'allowed' | 401 | 403 {
   return allowed[level].includes(kind) ? 'allowed' : 403;
 }
 
+/** An agent's registration with no devices. */
+const registration = (name: string) => ({ name, hostname: 'localhost', version: 'test', backends: ['simulated'], session: randomUUID(), devices: [] });
+
 describe('authentication and roles', () => {
   let farm: TestFarm;
   const tokens = new Map<Kind, string | undefined>();
@@ -97,14 +100,7 @@ describe('authentication and roles', () => {
     expect((await farm.api.request<TokenView>('POST', `/api/tokens/${revoked.body.id}/revoke`)).status).toBe(200);
     tokens.set('revoked', revoked.body.token);
     tokens.set('none', undefined);
-    const registered = await call(tokens.get('own agent'), 'POST', '/api/agents/register', {
-      name: ownAgent.name,
-      hostname: 'localhost',
-      version: 'test',
-      backends: ['simulated'],
-      session: randomUUID(),
-      devices: [],
-    });
+    const registered = await call(tokens.get('own agent'), 'POST', '/api/agents/register', registration(ownAgent.name));
     expect(registered.status).toBe(201);
     ownAgent.id = (registered.body as unknown as AgentRegistered).agentId;
   });
@@ -205,10 +201,9 @@ describe('authentication and roles', () => {
   });
 
   it('lets an agent token register only its own agent', async () => {
-    const registration = { hostname: 'localhost', version: 'test', backends: ['simulated'], session: randomUUID(), devices: [] };
-    const stolen = await call(tokens.get('other agent'), 'POST', '/api/agents/register', { ...registration, name: ownAgent.name });
+    const stolen = await call(tokens.get('other agent'), 'POST', '/api/agents/register', registration(ownAgent.name));
     expect([stolen.status, stolen.body.message]).toEqual([403, `this token may act only as agent other-${farm.tag}`]);
-    expect((await call(tokens.get('other agent'), 'POST', '/api/agents/register', { ...registration, name: `other-${farm.tag}` })).status).toBe(201);
+    expect((await call(tokens.get('other agent'), 'POST', '/api/agents/register', registration(`other-${farm.tag}`))).status).toBe(201);
   });
 });
 
