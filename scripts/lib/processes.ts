@@ -24,7 +24,7 @@ export interface Service {
  * unless `quiet`.
  */
 export function startService(name: string, entry: string, env: NodeJS.ProcessEnv, options: { quiet?: boolean } = {}): Service {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', path.join(ROOT, entry)], {
+  const child = spawn(process.execPath, ['-r', loaderOf(entry), path.join(ROOT, entry)], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -55,6 +55,11 @@ export function startService(name: string, entry: string, env: NodeJS.ProcessEnv
       return exited;
     },
   };
+}
+
+/** The agent has a loader of its own, lighter than @swc-node/register (device-agent/register.js). */
+function loaderOf(entry: string): string {
+  return entry.startsWith('device-agent/') ? path.join(ROOT, 'device-agent', 'register.js') : '@swc-node/register';
 }
 
 /** Polls a URL until it answers 2xx, the service exits, or the timeout passes. */
