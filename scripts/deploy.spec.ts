@@ -46,7 +46,7 @@ describe('deployment', () => {
   it('runs postgres, redis with its append-only file, the api, the inference server and an agent', () => {
     expect(Object.keys(services).sort()).toEqual(['agent', 'api', 'inference-server', 'postgres', 'redis']);
     expect(services['redis']?.command?.join(' ')).toContain('--appendonly yes');
-    expect(Object.keys(services['api']?.environment ?? {})).toEqual(expect.arrayContaining(['DATABASE_URL', 'REDIS_URL', 'PORT', 'AGENT_TOKEN']));
+    expect(Object.keys(services['api']?.environment ?? {})).toEqual(expect.arrayContaining(['DATABASE_URL', 'REDIS_URL', 'PORT']));
     expect(Object.keys(services['agent']?.environment ?? {})).toEqual(expect.arrayContaining(['API_URL', 'REDIS_URL', 'AGENT_TOKEN', 'INFERENCE_URL']));
   });
 
