@@ -124,7 +124,9 @@ describe('the android backend through Appium with the FarmTest driver', () => {
         }
       }
       expect(run.details).toMatchObject({ network: 'wifi', energy: { method: 'battery_current_sampling', estimate: false } });
-      expect((run.details?.['energy'] as { samples: number }).samples).toBeGreaterThan(3);
+      // A trace: its two ends and at least one sample between (each sample is an adb call, which
+      // a loaded host spaces out, so no more can be promised).
+      expect((run.details?.['energy'] as { samples: number }).samples).toBeGreaterThanOrEqual(3);
     }
   });
 

@@ -145,8 +145,8 @@ describe('dashboard: nightly pages', () => {
 
     // Triage by keyboard: the state, a note, the button.
     const series = `${LOW_END} · mobilenet_v2 · on_device · inference`;
-    await page.getByLabel(`Triage state of ${series}`).selectOption('acknowledged');
-    await page.getByLabel(`Triage note of ${series}`).focus();
+    await row.getByLabel(`Triage state of ${series}`).selectOption('acknowledged');
+    await row.getByLabel(`Triage note of ${series}`).focus();
     await page.keyboard.type('a slower build, on purpose');
     await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
