@@ -64,7 +64,7 @@ export function tokenCommand(out: (line: string) => void, err: (line: string) =>
 
   program
     .command('revoke')
-    .description('Revokes a token, named by its id or its prefix; the API refuses it from then on')
+    .description('Revokes a token, named by its id or its prefix; the API refuses it within 2 s')
     .argument('<token>', 'the id or prefix of the token (from list)')
     .action(async (key: string) => {
       const revoked = await withDatabase((db) => revokeToken(db, key));

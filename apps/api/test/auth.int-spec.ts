@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { FarmApi } from '@farm/client';
 import type { AgentRegistered, ApiError, TokenCreated, TokenView } from '@farm/contracts';
+import { hashToken } from '@farm/db';
 import { routePolicies } from '../src/auth/policy-check';
 import type { AccessLevel } from '../src/auth/access';
 import { createApi } from '../src/bootstrap';
@@ -203,6 +204,20 @@ describe('authentication and roles', () => {
     expect((await farm.api.request('POST', `/api/tokens/${created.body.id}/revoke`)).status).toBe(200);
     expect((await call(created.body.token, 'GET', '/api/jobs')).status).toBe(401);
     expect((await farm.api.request('POST', `/api/tokens/${randomUUID()}/revoke`)).status).toBe(404);
+  });
+
+  it('refuses a token revoked in the database (as `npm run token -- revoke` does) within 2 s', async () => {
+    const token = await farm.stack.createToken({ role: 'viewer' });
+    expect((await call(token, 'GET', '/api/jobs')).status).toBe(200);
+    await farm.db.query('UPDATE api_tokens SET revoked_at = now() WHERE hash = $1', [hashToken(token)]);
+    const revokedAt = Date.now();
+    let status = 200;
+    while (status === 200 && Date.now() - revokedAt < 5_000) {
+      status = (await call(token, 'GET', '/api/jobs')).status;
+      if (status === 200) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(status).toBe(401);
+    expect(Date.now() - revokedAt).toBeLessThan(2_500);
   });
 
   it('signs the dashboard in with an HttpOnly cookie that the API and its event stream accept, and out again', async () => {
