@@ -3,7 +3,6 @@ import type {
   AgentRegistration,
   Heartbeat,
   HeartbeatAck,
-  RunReport,
   RunReportAck,
 } from '@farm/contracts';
 
@@ -37,8 +36,9 @@ export class ApiClient {
     return this.post(`/api/agents/${agentId}/heartbeat`, body);
   }
 
-  async reports(agentId: string, reports: readonly RunReport[]): Promise<RunReportAck[]> {
-    const { acks } = await this.post<{ acks: RunReportAck[] }>(`/api/agents/${agentId}/reports`, { reports });
+  /** Sends reports given as their JSON (as the outbox holds them), so each is encoded once. */
+  async reports(agentId: string, encoded: readonly string[]): Promise<RunReportAck[]> {
+    const { acks } = await this.send<{ acks: RunReportAck[] }>(`/api/agents/${agentId}/reports`, `{"reports":[${encoded.join(',')}]}`);
     return acks;
   }
 
@@ -46,11 +46,15 @@ export class ApiClient {
     await this.post(`/api/agents/${agentId}/deregister`, { session });
   }
 
-  private async post<T>(path: string, body: unknown): Promise<T> {
+  private post<T>(path: string, body: unknown): Promise<T> {
+    return this.send(path, JSON.stringify(body));
+  }
+
+  private async send<T>(path: string, json: string): Promise<T> {
     const response = await fetch(new URL(path, this.baseUrl), {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
-      body: JSON.stringify(body),
+      body: json,
       signal: AbortSignal.timeout(this.timeoutMs),
     });
     const text = await response.text();

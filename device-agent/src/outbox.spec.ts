@@ -14,6 +14,8 @@ const rows = (batch: number): RunReport => ({
   rows: [{ iteration: batch + 1, warmup: false, phase: 'inference', durationMs: 12.5, energyMj: null, energyMethod: 'simulated' }],
 });
 const finish: RunReport = { type: 'finish', runId: RUN, attempt: 1, rows: 2 };
+/** Reports as the reporter hands them to the outbox: each as its JSON. */
+const encode = (...reports: RunReport[]) => reports.map((r) => JSON.stringify(r));
 
 describe('Outbox', () => {
   let dir: string;
@@ -34,8 +36,8 @@ describe('Outbox', () => {
   it('gives the next process, in order, what was appended and not acknowledged, with its agent', async () => {
     const { sut } = await opened();
     await sut.setAgent('agent-1');
-    const [c, b0] = await sut.append([claim, rows(0)]);
-    const [b1, f] = await sut.append([rows(1), finish]);
+    const [c, b0] = await sut.append(encode(claim, rows(0)));
+    const [b1, f] = await sut.append(encode(rows(1), finish));
     await sut.ack([c ?? 0, b0 ?? 0]);
     // No close: the process dies here.
     const next = await opened();
@@ -47,7 +49,7 @@ describe('Outbox', () => {
   it('replays nothing once the replay is acknowledged, and removes the file on a clean close', async () => {
     const { sut } = await opened();
     await sut.setAgent('agent-1');
-    await sut.append([claim, finish]);
+    await sut.append(encode(claim, finish));
     const next = await opened();
     await next.sut.ack(next.leftover.reports.map((r) => r.seq));
     expect((await opened()).leftover.reports).toEqual([]);
@@ -60,7 +62,7 @@ describe('Outbox', () => {
     const file = path.join(dir, 'agent.jsonl');
     const { sut } = await opened(file);
     await sut.setAgent('agent-1');
-    await sut.append([claim]);
+    await sut.append(encode(claim));
     appendFileSync(file, '{"seq":9,"report":{"type":"claim","runId":"not-a-uuid","attempt":1}}\n{"seq":10,"rep');
     const next = await opened(file);
     expect(next.leftover.reports.map((r) => r.report)).toEqual([claim]);
@@ -70,8 +72,8 @@ describe('Outbox', () => {
     const file = path.join(dir, 'agent.jsonl');
     const { sut } = await opened(file);
     await sut.setAgent('agent-1');
-    for (let i = 0; i < 20; i++) await sut.ack(await sut.append([rows(i)]));
-    const open = await sut.append([rows(99)]);
+    for (let i = 0; i < 20; i++) await sut.ack(await sut.append(encode(rows(i))));
+    const open = await sut.append(encode(rows(99)));
     expect(statSync(file).size).toBeLessThan(1_200);
     expect(sut.pending).toBe(1);
     expect(readFileSync(file, 'utf8')).toContain('"batch":99');

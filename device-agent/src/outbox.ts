@@ -75,10 +75,13 @@ export class Outbox {
     return this.write([JSON.stringify({ agentId })], true);
   }
 
-  /** Appends reports and syncs them to disk; resolves with their sequence numbers. */
-  async append(reports: readonly RunReport[]): Promise<number[]> {
-    const seqs = reports.map(() => ++this.seq);
-    const lines = reports.map((report, i) => JSON.stringify({ seq: seqs[i], report }));
+  /**
+   * Appends reports, each given as its JSON (the same text then goes to the API), and syncs them
+   * to disk; resolves with their sequence numbers.
+   */
+  async append(encoded: readonly string[]): Promise<number[]> {
+    const seqs = encoded.map(() => ++this.seq);
+    const lines = encoded.map((report, i) => `{"seq":${seqs[i]},"report":${report}}`);
     lines.forEach((line, i) => this.open.set(seqs[i] ?? 0, line));
     await this.write(lines, true);
     return seqs;

@@ -82,6 +82,35 @@ describe('Reporter and its outbox', () => {
     await third.close();
   });
 
+  it("sends an attempt's latest status only, and none once its finish is waiting too; every sender hears the answer", async () => {
+    const outbox = new Outbox(path.join(dir, 'agent-c.jsonl'));
+    await outbox.recover();
+    await outbox.setAgent('agent-3');
+    // Reports wait 50 ms for the request: a zero-length run reports everything within that.
+    const sut = new Reporter(new ApiClient(api.url, 'token-123456'), () => 'agent-3', outbox, 50, log, 1);
+    const other = '0d9c8b7a-6f5e-4d3c-9b2a-1f0e9d8c7b6a';
+    const sent: RunReport[] = [
+      { type: 'claim', runId: RUN, attempt: 1 },
+      { type: 'status', runId: RUN, attempt: 1, status: 'running' },
+      { type: 'status', runId: other, attempt: 1, status: 'running' },
+      report(0),
+      { type: 'status', runId: RUN, attempt: 1, status: 'uploading' },
+      { type: 'status', runId: other, attempt: 1, status: 'uploading' },
+      { type: 'finish', runId: RUN, attempt: 1, rows: 1 },
+    ];
+    const acks = await Promise.all(sent.map((r) => sut.send(DEVICE, r)));
+    expect(acks.map((a) => a.runId)).toEqual(sent.map((r) => r.runId));
+    expect(api.received).toEqual([
+      {
+        agentId: 'agent-3',
+        reports: [sent[0], { type: 'status', runId: other, attempt: 1, status: 'uploading' }, report(0), sent[6]],
+      },
+    ]);
+    await sut.drain();
+    expect(outbox.pending).toBe(0);
+    await outbox.close();
+  });
+
   it('marks reports answered once the API acknowledges them', async () => {
     const outbox = new Outbox(path.join(dir, 'agent-b.jsonl'));
     await outbox.recover();

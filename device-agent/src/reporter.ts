@@ -6,7 +6,7 @@ import type { Outbox } from './outbox';
 interface Pending {
   report: RunReport;
   resolve: (ack: RunReportAck) => void;
-  reject: (error: unknown) => void;
+  reject: (error: Error) => void;
 }
 
 /**
@@ -49,6 +49,13 @@ const MAX_PENDING = 2_000;
 
 class Lane {
   private queue: Pending[] = [];
+  /**
+   * The status report of each attempt still waiting in the queue, by `<run>.<attempt>`: a later
+   * status, or the attempt's finish, supersedes it where it waits. Only the latest state counts
+   * to the API, so a run that moves through its statuses faster than a request goes up costs
+   * one report, not one a status.
+   */
+  private readonly statuses = new Map<string, Pending>();
   private flushing = false;
   private timer: NodeJS.Timeout | undefined;
 
@@ -64,7 +71,27 @@ class Lane {
 
   send(report: RunReport): Promise<RunReportAck> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ report, resolve, reject });
+      const key = `${report.runId}.${report.attempt}`;
+      const waiting = this.statuses.get(key);
+      if (waiting && (report.type === 'status' || report.type === 'finish')) {
+        this.statuses.delete(key);
+        const { resolve: earlier, reject: earlierFailed } = waiting;
+        waiting.resolve = (ack) => (earlier(ack), resolve(ack));
+        waiting.reject = (error) => (earlierFailed(error), reject(error));
+        // A status takes the place of the one before it; a finish takes the place of both and goes
+        // last, after the attempt's rows.
+        if (report.type === 'status') {
+          waiting.report = report;
+          this.statuses.set(key, waiting);
+          return;
+        }
+        this.queue.splice(this.queue.indexOf(waiting), 1);
+        this.queue.push({ ...waiting, report });
+      } else {
+        const pending = { report, resolve, reject };
+        this.queue.push(pending);
+        if (report.type === 'status') this.statuses.set(key, pending);
+      }
       // A flush in progress takes it in its next round; otherwise one starts shortly.
       if (!this.flushing && !this.timer) {
         this.timer = setTimeout(() => {
@@ -99,21 +126,22 @@ class Lane {
   private async sendAll(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, batchLength(this.queue.map((p) => p.report), this.maxWeight));
-      const reports = batch.map((p) => p.report);
-      const seqs = await this.outbox.append(reports).catch((error: unknown) => {
+      for (const { report } of batch) if (report.type === 'status') this.statuses.delete(`${report.runId}.${report.attempt}`);
+      const encoded = batch.map((p) => JSON.stringify(p.report));
+      const seqs = await this.outbox.append(encoded).catch((error: unknown) => {
         // A full or broken disk must not stop the results: they go up, without a copy.
         this.log.error(`outbox write failed (${String(error)}); uploading without it`);
         return [];
       });
       try {
-        const acks = await uploadReports(this.api, this.agentId(), reports, this.log);
+        const acks = await uploadReports(this.api, this.agentId(), encoded, this.log);
         batch.forEach((pending, i) => {
           const ack = acks[i];
           if (ack) pending.resolve(ack);
           else pending.reject(new Error('the API answered fewer acks than reports'));
         });
       } catch (error) {
-        for (const pending of batch) pending.reject(error);
+        for (const pending of batch) pending.reject(error instanceof Error ? error : new Error(String(error)));
       }
       // Answered, or refused for good: either way nothing is left to send again.
       await this.outbox.ack(seqs).catch((error: unknown) => this.log.warn(`outbox ack failed: ${String(error)}`));
@@ -122,8 +150,8 @@ class Lane {
 }
 
 /** Uploads reports, retrying until the API answers or refuses them for good (a 4xx). */
-export function uploadReports(api: ApiClient, agentId: string, reports: readonly RunReport[], log: Logger): Promise<RunReportAck[]> {
-  return withRetry(() => api.reports(agentId, reports), {
+export function uploadReports(api: ApiClient, agentId: string, encoded: readonly string[], log: Logger): Promise<RunReportAck[]> {
+  return withRetry(() => api.reports(agentId, encoded), {
     onRetry: (error, delay) => log.warn(`report upload failed (${String(error)}); retrying in ${delay} ms`),
   });
 }
@@ -144,7 +172,7 @@ export async function replayOutbox(api: ApiClient, outbox: Outbox, log: Logger, 
     const end = start + batchLength(reports.slice(start).map((r) => r.report), maxWeight);
     const chunk = reports.slice(start, end);
     try {
-      const acks = await uploadReports(api, agentId, chunk.map((c) => c.report), log);
+      const acks = await uploadReports(api, agentId, chunk.map((c) => JSON.stringify(c.report)), log);
       refused += acks.filter((a) => !a.ok).length;
     } catch (error) {
       log.error(`the API refused ${chunk.length} replayed report(s): ${String(error)}`);

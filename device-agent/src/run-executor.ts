@@ -36,19 +36,25 @@ export class RunExecution {
   private sent = 0;
   private lastFlush = Date.now();
   private details: RunDetails | undefined;
-  /** Every line about the attempt carries its job, run, device and attempt. */
-  private readonly log: Logger;
+  private attemptLog: Logger | undefined;
 
   constructor(
     readonly assignment: RunAssignment,
     private readonly serial: string,
     private readonly backend: DeviceBackend,
     private readonly reporter: Reporter,
-    log: Logger,
+    private readonly agentLog: Logger,
     private readonly timeoutMs: number,
-  ) {
-    const { jobId, runId, deviceId, attempt } = assignment;
-    this.log = log.child({ jobId, runId, deviceId, serial, attempt });
+  ) {}
+
+  /**
+   * Every line about the attempt carries its job, run, device and attempt. Made at the first
+   * line that is written: most attempts write none at the agent's usual level.
+   */
+  private get log(): Logger {
+    const { jobId, runId, deviceId, attempt } = this.assignment;
+    this.attemptLog ??= this.agentLog.child({ jobId, runId, deviceId, serial: this.serial, attempt });
+    return this.attemptLog;
   }
 
   stop(reason: StopReason): void {
@@ -84,7 +90,9 @@ export class RunExecution {
     // The device's lane delivers these before its next claim, so the device can go on now;
     // if the agent dies first, the API recovers the attempt as it does any lost one.
     const reported = this.send({ type: 'finish', runId, attempt, rows: this.sent, ...(error && { error }), ...(this.details && { details: this.details }) }).then(
-      () => this.log.info({ rows: this.sent, error: error?.kind }, 'attempt finished'),
+      () => {
+        if (this.agentLog.isLevelEnabled('info')) this.log.info({ rows: this.sent, error: error?.kind }, 'attempt finished');
+      },
       (failure: unknown) => this.log.error(`finish not delivered: ${String(failure)}`),
     );
     return { reported };
