@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import {
   STOP_RUNS_CHANNEL,
@@ -7,7 +8,7 @@ import {
   type RunAssignment,
   type StopRunsEvent,
 } from '@farm/contracts';
-import { Queue } from 'bullmq';
+import { Job, Queue } from 'bullmq';
 import { RedisService } from '../redis/redis';
 
 export interface Dispatchable {
@@ -33,34 +34,26 @@ export class DispatchService implements BeforeApplicationShutdown {
   constructor(private readonly redis: RedisService) {}
 
   /**
-   * Adds attempts to their devices' queues, one Redis transaction a device, all devices at
-   * once. A queue's own addBulk costs half the CPU of a FlowProducer's over many queues (48
-   * against 97 ms a thousand attempts); when one device's add fails the caller takes the job
-   * back whole, and removing an attempt that was never added is a no-op.
+   * Adds attempts to their devices' queues, all in one Redis pipeline: each queue's addBulk
+   * builds a pipeline of its own, and building one (ioredis copies BullMQ's scripts onto each)
+   * cost more than the adds it carried when a job spreads over many devices. Each add is a
+   * script of its own, as addBulk's are; when one fails the caller takes the job back whole, and
+   * removing an attempt that was never added is a no-op.
    */
   async enqueue(items: readonly Dispatchable[]): Promise<void> {
-    const byDevice = new Map<string, Dispatchable[]>();
-    for (const item of items) {
-      const group = byDevice.get(item.assignment.deviceId);
-      if (group) group.push(item);
-      else byDevice.set(item.assignment.deviceId, [item]);
-    }
-    await Promise.all(
-      [...byDevice].map(([deviceId, group]) =>
-        this.queue(deviceId).addBulk(
-          group.map(({ assignment, priority }) => ({
-            name: 'run',
-            data: assignment,
-            opts: {
-              jobId: attemptJobId(assignment.runId, assignment.attempt),
-              priority: bullPriority(priority),
-              removeOnComplete: true,
-              removeOnFail: true,
-            },
-          })),
-        ),
-      ),
-    );
+    if (items.length === 0) return;
+    const queues = items.map(({ assignment }) => this.queue(assignment.deviceId));
+    // Every queue shares the one connection; waiting for each also waits for its scripts.
+    const [client] = await Promise.all([...new Set(queues)].map((queue) => queue.getBackend().client));
+    if (!client) return;
+    const pipeline = client.pipeline();
+    const added = items.map(({ assignment, priority }, i) => {
+      const queue = queues[i] as Queue<RunAssignment>;
+      const jobId = attemptJobId(assignment.runId, assignment.attempt);
+      const job = new Job<RunAssignment>(queue, 'run', assignment, { jobId, priority: bullPriority(priority), removeOnComplete: true, removeOnFail: true });
+      return queue.getBackend().addJobToTransaction(pipeline, job.asJSON(), jobId);
+    });
+    await Promise.all([pipeline.exec(), ...added]);
   }
 
   /** Removes attempts that have not started; an active one is stopped through `stop` instead. */
@@ -88,6 +81,18 @@ export class DispatchService implements BeforeApplicationShutdown {
       if (error) throw error;
       return found === 0;
     });
+  }
+
+  /**
+   * A mark kept in Redis beside the queues: the same value for as long as Redis keeps its data,
+   * a new one once it has lost them (restarted without persistence, flushed), when every queued
+   * attempt must be checked again.
+   */
+  async queuesEpoch(): Promise<string> {
+    const key = this.redis.key('queues-epoch');
+    const fresh = randomUUID();
+    if ((await this.redis.client.set(key, fresh, 'NX')) === 'OK') return fresh;
+    return (await this.redis.client.get(key)) ?? fresh;
   }
 
   /** Tells agents at once to stop runs at their next phase boundary; heartbeats repeat it. */
