@@ -20,6 +20,7 @@ function run(overrides: Partial<LockedRun> = {}): LockedRun {
     deadlineAt: new Date('2030-01-01T00:00:00Z'),
     healthFailures: 0,
     startedAt: null,
+    queuedAt: new Date('2029-12-31T23:00:00Z'),
     ...overrides,
   };
 }

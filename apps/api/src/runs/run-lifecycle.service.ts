@@ -162,16 +162,22 @@ export class RunLifecycleService {
 
   /**
    * Queued attempts missing from their device's queue (Redis restarted without its data, or
-   * was unreachable when they were queued) are added again. An attempt still there is left as
-   * it is: a job id is added once.
+   * was unreachable when they were queued) are added again: those queued in [`since`,
+   * `before`), or all queued before `before` when `since` is not given. An attempt still there
+   * is left as it is: a job id is added once.
    */
-  async requeueMissing(cutoff: Date): Promise<number> {
-    const queued = await this.runs.queuedSince(this.prisma.sql, cutoff);
-    const missing = await this.dispatch.missing(queued.map(toAttempt));
-    const lost = new Set(missing.map((m) => `${m.runId}.${m.attempt}`));
-    const again = queued.filter((run) => lost.has(`${run.id}.${run.attempt}`));
-    await this.dispatch.enqueue(again.map((run) => ({ assignment: assignmentOf(run, run.attempt), priority: run.priority })));
-    return again.length;
+  async requeueMissing(before: Date, since?: Date): Promise<number> {
+    let requeued = 0;
+    for (let after: LockedRun | undefined; ; ) {
+      const queued = await this.runs.queuedBetween(this.prisma.sql, { from: since, before, after }, REPAIR_PAGE);
+      const missing = await this.dispatch.missing(queued.map(toAttempt));
+      const lost = new Set(missing.map((m) => `${m.runId}.${m.attempt}`));
+      const again = queued.filter((run) => lost.has(`${run.id}.${run.attempt}`));
+      await this.dispatch.enqueue(again.map((run) => ({ assignment: assignmentOf(run, run.attempt), priority: run.priority })));
+      requeued += again.length;
+      if (queued.length < REPAIR_PAGE) return requeued;
+      after = queued.at(-1);
+    }
   }
 
   /** Cancels a job: queued runs end now, running ones stop at their next phase boundary. */
@@ -326,6 +332,9 @@ function quarantinedBecause(reason: string): AttemptError {
 }
 
 const CANCELLED: AttemptError = { kind: 'cancelled', message: 'the job was cancelled' };
+
+/** Queued runs the dispatch repair reads and checks at a time. */
+const REPAIR_PAGE = 5_000;
 
 function refuse(run: LockedRun | undefined, agentId: string, report: RunReport): RunReportAck['stop'] | undefined {
   if (!run || run.agentId !== agentId) return 'unknown_run';

@@ -23,6 +23,8 @@ export interface LockedRun {
   healthFailures: number;
   /** When the current attempt was claimed; null while queued. */
   startedAt: Date | null;
+  /** When the current attempt was queued. */
+  queuedAt: Date;
 }
 
 /** The state an ended attempt leaves its run in. */
@@ -62,7 +64,7 @@ export function batchKey(b: { runId: string; attempt: number; batch: number }): 
 const SELECT_RUNS = `SELECT r.id, r.job_id AS "jobId", r.device_id AS "deviceId", d.agent_id AS "agentId", r.model,
        r.scenario::text AS scenario, r.attempt, r.status::text AS status, j.status::text AS "jobStatus",
        j.max_attempts AS "maxAttempts", j.priority, j.iterations, j.warmup, j.network, j.deadline_at AS "deadlineAt",
-       d.health_failures AS "healthFailures", r.started_at AS "startedAt"
+       d.health_failures AS "healthFailures", r.started_at AS "startedAt", r.queued_at AS "queuedAt"
   FROM runs r JOIN jobs j ON j.id = r.job_id JOIN devices d ON d.id = r.device_id`;
 
 export interface MeasurementRow extends Measurement {
@@ -84,15 +86,18 @@ export class RunsRepository {
   }
 
   /**
-   * Runs queued since before `cutoff` that no agent says it holds (an agent may have taken an
-   * attempt whose claim has not landed yet), unlocked: the dispatch repair re-adds those whose
-   * attempt is missing from its device's queue.
+   * Runs queued in [`from`, `before`) that no agent says it holds (an agent may have taken an
+   * attempt whose claim has not landed yet), oldest first, after the run `after` (a page's last),
+   * unlocked: the dispatch repair re-adds those whose attempt is missing from its device's queue.
    */
-  async queuedSince(sql: Sql, cutoff: Date, limit = 5_000): Promise<LockedRun[]> {
+  async queuedBetween(sql: Sql, window: { from: Date | undefined; before: Date; after: LockedRun | undefined }, limit: number): Promise<LockedRun[]> {
+    const { from, before, after } = window;
     return sql.query<LockedRun>(
-      `${SELECT_RUNS} WHERE r.status = 'queued' AND r.queued_at < $1::timestamptz AND (r.lease_expires_at IS NULL OR r.lease_expires_at < now())
-        ORDER BY r.queued_at LIMIT $2`,
-      [cutoff, limit],
+      `${SELECT_RUNS} WHERE r.status = 'queued' AND r.queued_at < $1::timestamptz AND ($2::timestamptz IS NULL OR r.queued_at >= $2::timestamptz)
+          AND ($3::timestamptz IS NULL OR (r.queued_at, r.id) > ($3::timestamptz, $4::uuid))
+          AND (r.lease_expires_at IS NULL OR r.lease_expires_at < now())
+        ORDER BY r.queued_at, r.id LIMIT $5`,
+      [before, from ?? null, after?.queuedAt ?? null, after?.id ?? null, limit],
     );
   }
 
