@@ -23,6 +23,9 @@ import { RunExecution } from './run-executor';
 
 export const AGENT_VERSION = '0.1.0';
 
+/** How long a stopping agent waits for the API to take its last reports, at least. */
+const REPORT_DRAIN_MS = 5_000;
+
 interface AttachedDevice {
   id: string;
   serial: string;
@@ -98,13 +101,21 @@ export class Agent {
     if (this.stopping) return;
     this.stopping = true;
     this.log.info({ active: this.active.size }, 'stopping');
+    this.reporter.release();
     const closing = Promise.all([...this.devices.values()].map((d) => d.worker.close()));
     const grace = new Promise<'grace'>((resolve) => setTimeout(() => resolve('grace'), this.config.SHUTDOWN_GRACE_MS).unref());
     if ((await Promise.race([closing, grace])) === 'grace') {
       for (const run of this.active.values()) run.stop('shutdown');
       await closing;
     }
-    await this.reporter.drain();
+    // The last reports get the rest of the grace period, and at least REPORT_DRAIN_MS; an API
+    // that does not take them by then (it is down) finds them in the outbox at the next start.
+    const drained = this.reporter.drain().then(() => 'drained' as const);
+    const patience = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), REPORT_DRAIN_MS).unref());
+    if ((await Promise.race([drained, Promise.all([grace, patience]).then(() => 'late' as const)])) === 'late') {
+      await this.reporter.abandon();
+      this.log.warn({ pending: this.outbox.pending }, 'the API did not answer every report in time: the outbox keeps them for the next start');
+    }
     await this.outbox.close();
     clearInterval(this.heartbeatTimer);
     await this.api.deregister(this.agentId, this.session).catch((error: unknown) => this.log.warn(`deregister failed: ${String(error)}`));

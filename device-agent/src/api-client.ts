@@ -65,14 +65,24 @@ export class ApiClient {
 
 /** Retries a call with exponential backoff until it succeeds, fails permanently, or is stopped. */
 export async function withRetry<T>(call: () => Promise<T>, options: { signal?: AbortSignal; onRetry?: (error: unknown, delayMs: number) => void } = {}): Promise<T> {
+  const { signal } = options;
   for (let delay = 100; ; delay = Math.min(delay * 2, 5_000)) {
     try {
       return await call();
     } catch (error) {
       if (error instanceof ApiRequestError && error.permanent) throw error;
-      if (options.signal?.aborted) throw error;
+      if (signal?.aborted) throw error;
       options.onRetry?.(error, delay);
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, delay);
+        function done(): void {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', done);
+          resolve();
+        }
+        signal?.addEventListener('abort', done, { once: true });
+      });
+      if (signal?.aborted) throw error;
     }
   }
 }

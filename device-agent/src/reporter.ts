@@ -21,9 +21,10 @@ interface Pending {
  */
 export class Reporter {
   private readonly lanes: Lane[];
+  private readonly stopped = new AbortController();
 
   constructor(api: ApiClient, agentId: () => string, outbox: Outbox, flushMs: number, log: Logger, lanes = 4) {
-    this.lanes = Array.from({ length: lanes }, () => new Lane(api, agentId, outbox, flushMs, log));
+    this.lanes = Array.from({ length: lanes }, () => new Lane(api, agentId, outbox, flushMs, log, this.stopped.signal));
   }
 
   send(deviceId: string, report: RunReport): Promise<RunReportAck> {
@@ -38,9 +39,24 @@ export class Reporter {
     await this.lanes[laneOf(deviceId, this.lanes.length)]?.ready();
   }
 
+  /** A stopping agent runs nothing more: its devices no longer wait for room, so their workers can close. */
+  release(): void {
+    for (const lane of this.lanes) lane.released = true;
+  }
+
   /** Resolves once every report handed in so far has been answered. */
   async drain(): Promise<void> {
     await Promise.all(this.lanes.map((lane) => lane.drain()));
+  }
+
+  /**
+   * Gives up on the API (a stopping agent whose grace period is over): uploads stop, and every
+   * report not answered is left in the outbox, on disk, for the next process of the agent to send
+   * first. Their senders hear an error. Resolves once nothing is in flight.
+   */
+  async abandon(): Promise<void> {
+    this.stopped.abort();
+    await Promise.all(this.lanes.map((lane) => lane.abandon()));
   }
 }
 
@@ -65,6 +81,8 @@ class Lane {
     private readonly outbox: Outbox,
     private readonly flushMs: number,
     private readonly log: Logger,
+    /** Aborted when the agent gives up on the API: nothing more is uploaded. */
+    private readonly stopped: AbortSignal,
     /** Rows per request at most (a report counts one, a measurement batch its rows). */
     private readonly maxWeight = 5_000,
   ) {}
@@ -102,14 +120,29 @@ class Lane {
     });
   }
 
+  /** Set when the agent stops: `ready` no longer waits. */
+  released = false;
+
   async ready(): Promise<void> {
-    while (this.queue.length >= MAX_PENDING) await new Promise((resolve) => setTimeout(resolve, this.flushMs + 5));
+    while (this.queue.length >= MAX_PENDING && !this.released) await new Promise((resolve) => setTimeout(resolve, this.flushMs + 5));
   }
 
   async drain(): Promise<void> {
     while (this.queue.length > 0 || this.flushing || this.timer) {
       await new Promise((resolve) => setTimeout(resolve, this.flushMs + 5));
     }
+  }
+
+  async abandon(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const left = this.queue.splice(0);
+    this.statuses.clear();
+    // After the batch in flight, whose lines are already written: the outbox keeps their order.
+    if (left.length > 0) await this.outbox.append(left.map((p) => JSON.stringify(p.report)));
+    const error = new Error('the agent stopped before the API answered: the report waits in the outbox for its next start');
+    for (const pending of left) pending.reject(error);
+    while (this.flushing) await new Promise((resolve) => setTimeout(resolve, 5));
   }
 
   private async flush(): Promise<void> {
@@ -124,7 +157,7 @@ class Lane {
   }
 
   private async sendAll(): Promise<void> {
-    while (this.queue.length > 0) {
+    while (this.queue.length > 0 && !this.stopped.aborted) {
       const batch = this.queue.splice(0, batchLength(this.queue.map((p) => p.report), this.maxWeight));
       for (const { report } of batch) if (report.type === 'status') this.statuses.delete(`${report.runId}.${report.attempt}`);
       const encoded = batch.map((p) => JSON.stringify(p.report));
@@ -134,7 +167,7 @@ class Lane {
         return [];
       });
       try {
-        const acks = await uploadReports(this.api, this.agentId(), encoded, this.log);
+        const acks = await uploadReports(this.api, this.agentId(), encoded, this.log, this.stopped);
         batch.forEach((pending, i) => {
           const ack = acks[i];
           if (ack) pending.resolve(ack);
@@ -142,6 +175,8 @@ class Lane {
         });
       } catch (error) {
         for (const pending of batch) pending.reject(error instanceof Error ? error : new Error(String(error)));
+        // Given up unanswered: the outbox keeps them for the next process.
+        if (this.stopped.aborted) return;
       }
       // Answered, or refused for good: either way nothing is left to send again.
       await this.outbox.ack(seqs).catch((error: unknown) => this.log.warn(`outbox ack failed: ${String(error)}`));
@@ -150,8 +185,9 @@ class Lane {
 }
 
 /** Uploads reports, retrying until the API answers or refuses them for good (a 4xx). */
-export function uploadReports(api: ApiClient, agentId: string, encoded: readonly string[], log: Logger): Promise<RunReportAck[]> {
+export function uploadReports(api: ApiClient, agentId: string, encoded: readonly string[], log: Logger, signal?: AbortSignal): Promise<RunReportAck[]> {
   return withRetry(() => api.reports(agentId, encoded), {
+    signal,
     onRetry: (error, delay) => log.warn(`report upload failed (${String(error)}); retrying in ${delay} ms`),
   });
 }

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { JobView, RunView } from '@farm/contracts';
-import { countRows, startTestFarm, until, type TestFarm } from './support';
+import { countRows, expectedRows, startTestFarm, until, type TestFarm } from './support';
 
 /** About 2 s a run: low-end phones, InceptionV3, 12 iterations, 1/20 of modelled time. */
 const SLOW = { SIM_TIME_SCALE: '0.05', SIM_PROFILES: 'low_end' };
@@ -175,6 +177,40 @@ describe('dispatch', () => {
       const done = await farm.api.waitForJob(job.id, { timeoutMs: 30_000 });
       expect(done.progress).toMatchObject({ total: 4, passed: 4 });
       expect(done.runs?.every((r) => r.attempt === 1)).toBe(true);
+    });
+  });
+
+  describe('an agent stopped with SIGTERM while the API is down', () => {
+    const env = { SIM_DEVICES: '2', ...SLOW, SHUTDOWN_GRACE_MS: '1000' };
+    let farm: TestFarm;
+    beforeAll(async () => {
+      farm = await startTestFarm([{ name: 'cut-off', env }]);
+    });
+    afterAll(() => farm.stop());
+
+    it("exits within its grace period and the reports' 5 s, leaving them in its outbox, and the next start sends them: no row lost or counted twice", async () => {
+      const job = await farm.api.submit({ name: 'sigterm-api-down', models: ['inception_v3', 'mobilenet_v2'], scenarios: ['on_device'], devices: { tags: [farm.tag] }, iterations: 12 });
+      await until(async () => (await farm.api.job(job.id)).progress.running === 2, 10_000, 'both devices busy');
+      await farm.stack.api.stop();
+      const stoppedAt = Date.now();
+      const exit = await farm.stack.agents[0]?.stop('SIGTERM');
+      expect(exit).toBe(0);
+      expect(Date.now() - stoppedAt).toBeLessThan(1_000 + 5_000 + 2_000);
+      const { OUTBOX_DIR, AGENT_NAME } = farm.agentEnv('cut-off', env);
+      const outbox = readFileSync(path.join(OUTBOX_DIR ?? '', `${AGENT_NAME ?? ''}.jsonl`), 'utf8');
+      expect(outbox).toContain('"type":"finish"');
+
+      await farm.stack.restartApi();
+      await farm.stack.startAgent(farm.agentEnv('cut-off', env));
+      const done = await farm.api.waitForJob(job.id, { timeoutMs: 60_000 });
+      expect(done.progress).toMatchObject({ total: 4, passed: 4 });
+      expect((await countRows(farm.db, job.id)).current).toBe(4 * expectedRows('on_device', 12));
+      const { rows } = await farm.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM (SELECT 1 FROM measurements m JOIN runs r ON r.id = m.run_id WHERE r.job_id = $1
+           GROUP BY m.run_id, m.attempt, m.phase, m.iteration HAVING count(*) > 1) AS twice`,
+        [job.id],
+      );
+      expect(rows[0]?.n).toBe(0);
     });
   });
 });
