@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { SESSION_COOKIE } from '../../api/src/auth/session-cookie';
+import { startTestFarm, type TestFarm } from '../../api/test/support';
 import chromiumArgs from '../../../device-agent/src/backends/browser/chromium-args.json';
 
 /** Screenshots of each page, kept as test artefacts (the folder is ignored by git). */
@@ -34,6 +35,43 @@ export async function openTab(browser: Browser, stack: { apiUrl: string; token: 
   page.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
   page.on('pageerror', (error) => problems.push(error.message));
   return { page, problems };
+}
+
+/**
+ * The set-up of a suite of browser tests, registered in the describe() that calls it: a farm
+ * with the given agents and a browser for the suite, and a fresh signed-in tab for each test.
+ */
+export function dashboardSuite(agents: { name: string; env?: NodeJS.ProcessEnv }[]): { readonly farm: TestFarm; readonly tab: Tab } {
+  let farm: TestFarm | undefined;
+  let browser: Browser | undefined;
+  let tab: Tab | undefined;
+  beforeAll(async () => {
+    farm = await startTestFarm(agents);
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await farm?.stop();
+  });
+  beforeEach(async () => {
+    if (!browser || !farm) throw new Error('the suite did not start');
+    tab = await openTab(browser, farm.stack);
+  });
+  afterEach(async () => {
+    await tab?.page.close();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('used outside a test of the suite');
+    return value;
+  };
+  return {
+    get farm() {
+      return started(farm);
+    },
+    get tab() {
+      return started(tab);
+    },
+  };
 }
 
 export const screenshot = (tab: Tab, name: string): Promise<Buffer> => tab.page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });

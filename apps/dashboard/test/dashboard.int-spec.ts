@@ -1,39 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import type { ApiError, DeviceView, JobSpecInput, JobSummary, StudyAnswer } from '@farm/contracts';
-import type { Browser } from 'playwright-core';
-import { startTestFarm, until, type TestFarm } from '../../api/test/support';
+import { until, type TestFarm } from '../../api/test/support';
 import { formatFigure, phaseBars } from '../src/view';
-import { launchBrowser, openTab, screenshot as save, unnamedControls, type Tab } from './browser';
+import { dashboardSuite, screenshot as save, unnamedControls, type Tab } from './browser';
 
 /**
  * The dashboard in headless Chromium against the real API (which builds and serves it) and an
  * agent with a simulated fleet.
  */
 describe('dashboard', () => {
+  const suite = dashboardSuite([{ name: 'dash', env: { SIM_DEVICES: '3', SIM_TIME_SCALE: '0.5' } }]);
   let farm: TestFarm;
-  let browser: Browser;
   let tab: Tab;
+  beforeEach(() => ({ farm, tab } = suite));
   const url = (p: string): string => `${farm.stack.apiUrl}${p}`;
   const job = (spec: Partial<JobSpecInput> = {}) =>
     farm.api.submit({ name: 'dash', models: ['mobilenet_v2'], scenarios: ['on_device', 'cloud'], devices: { tags: [farm.tag] }, iterations: 5, ...spec });
   const get = async <T>(p: string): Promise<T> => (await farm.api.request<T>('GET', p)).body;
   const screenshot = (name: string): Promise<Buffer> => save(tab, name);
-
-  beforeAll(async () => {
-    farm = await startTestFarm([{ name: 'dash', env: { SIM_DEVICES: '3', SIM_TIME_SCALE: '0.5' } }]);
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await farm?.stop();
-  });
-
-  beforeEach(async () => {
-    tab = await openTab(browser, farm.stack);
-  });
-  afterEach(async () => {
-    await tab.page.close();
-  });
 
   it('is served at / and at every page path, while everything under /api stays the API', async () => {
     for (const page of ['/', '/devices', `/jobs/${randomUUID()}`]) {

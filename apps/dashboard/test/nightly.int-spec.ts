@@ -1,8 +1,7 @@
 import type { AlertNight, ApiError, ScheduleView, SeriesNight } from '@farm/contracts';
-import type { Browser } from 'playwright-core';
-import { startTestFarm, until, type TestFarm } from '../../api/test/support';
+import { until, type TestFarm } from '../../api/test/support';
 import { formatFigure, formatPercent, seriesPath } from '../src/view';
-import { launchBrowser, openTab, screenshot, unnamedControls, type Tab } from './browser';
+import { dashboardSuite, screenshot, unnamedControls, type Tab } from './browser';
 
 const NIGHT_MS = 24 * 3_600_000;
 const FIRST_NIGHT = Date.UTC(2026, 9, 1, 2);
@@ -15,26 +14,12 @@ const LOW_END = 'Sim Low-end 2016';
  * lets tests do, and a slowdown injected into the phone from one night on.
  */
 describe('dashboard: nightly pages', () => {
+  const suite = dashboardSuite([{ name: 'nightly', env: { SIM_DEVICES: '1', SIM_PROFILES: 'low_end' } }]);
   let farm: TestFarm;
-  let browser: Browser;
   let tab: Tab;
+  beforeEach(() => ({ farm, tab } = suite));
   const url = (p: string): string => `${farm.stack.apiUrl}${p}`;
   const agentEnv = (extra: NodeJS.ProcessEnv = {}) => farm.agentEnv('nightly', { SIM_DEVICES: '1', SIM_PROFILES: 'low_end', ...extra });
-
-  beforeAll(async () => {
-    farm = await startTestFarm([{ name: 'nightly', env: { SIM_DEVICES: '1', SIM_PROFILES: 'low_end' } }]);
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await farm?.stop();
-  });
-  beforeEach(async () => {
-    tab = await openTab(browser, farm.stack);
-  });
-  afterEach(async () => {
-    await tab.page.close();
-  });
 
   it('creates a schedule from the form, names a bad cron beside its field, shows the next fire times, edits it by keyboard and runs it now', async () => {
     const { page } = tab;
