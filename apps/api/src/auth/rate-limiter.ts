@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Redis } from 'ioredis';
 import { API_CONFIG, type ApiConfig } from '../config/config';
 import { RedisService } from '../redis/redis';
 
@@ -23,16 +24,23 @@ export class RateLimiter {
   private readonly logger = new Logger(RateLimiter.name);
   private lastWarning = 0;
 
+  /** The count as a script Redis keeps (EVALSHA): the text is not sent and hashed at every request. */
+  private readonly count: (key: string, windowMs: number) => Promise<[number, number]>;
+
   constructor(
     @Inject(API_CONFIG) private readonly config: ApiConfig,
     private readonly redis: RedisService,
-  ) {}
+  ) {
+    const client = redis.client as Redis & { farmRateCount?: (key: string, windowMs: number) => Promise<[number, number]> };
+    client.defineCommand('farmRateCount', { numberOfKeys: 1, lua: COUNT });
+    this.count = (key, windowMs) => client.farmRateCount?.(key, windowMs) ?? Promise.reject(new Error('the rate count script is not defined'));
+  }
 
   async take(key: string): Promise<RateDecision> {
     const window = this.config.RATE_LIMIT_WINDOW_MS;
     let timer: NodeJS.Timeout | undefined;
     try {
-      const counted = this.redis.client.eval(COUNT, 1, this.redis.key('rate', key), window) as Promise<[number, number]>;
+      const counted = this.count(this.redis.key('rate', key), window);
       // Should Redis answer after the wait, its late error has no one left to tell.
       counted.catch(() => undefined);
       const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${REDIS_WAIT_MS} ms`)), REDIS_WAIT_MS)));

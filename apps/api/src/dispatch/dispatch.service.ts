@@ -42,13 +42,12 @@ export class DispatchService implements BeforeApplicationShutdown {
    */
   async enqueue(items: readonly Dispatchable[]): Promise<void> {
     if (items.length === 0) return;
-    const queues = items.map(({ assignment }) => this.queue(assignment.deviceId));
+    const adds = items.map((item) => ({ ...item, queue: this.queue(item.assignment.deviceId) }));
     // Every queue shares the one connection; waiting for each also waits for its scripts.
-    const [client] = await Promise.all([...new Set(queues)].map((queue) => queue.getBackend().client));
+    const [client] = await Promise.all([...new Set(adds.map((a) => a.queue))].map((queue) => queue.getBackend().client));
     if (!client) return;
     const pipeline = client.pipeline();
-    const added = items.map(({ assignment, priority }, i) => {
-      const queue = queues[i] as Queue<RunAssignment>;
+    const added = adds.map(({ assignment, priority, queue }) => {
       const jobId = attemptJobId(assignment.runId, assignment.attempt);
       const job = new Job<RunAssignment>(queue, 'run', assignment, { jobId, priority: bullPriority(priority), removeOnComplete: true, removeOnFail: true });
       return queue.getBackend().addJobToTransaction(pipeline, job.asJSON(), jobId);

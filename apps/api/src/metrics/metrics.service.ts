@@ -85,10 +85,10 @@ export class MetricsService implements BeforeApplicationShutdown {
   }
 
   /** After a commit: the rows of a batch, of which `inserted` were new (a replayed batch stores none). */
-  measurementsStored(rows: readonly { phase: Phase; durationMs: number; warmup: boolean }[], inserted: number): void {
+  measurementsStored(batches: readonly { rows: readonly { phase: Phase; durationMs: number; warmup: boolean }[] }[], inserted: number): void {
     if (inserted === 0) return;
     this.ingested.inc(inserted);
-    for (const row of rows) if (!row.warmup) this.phaseDuration.observe({ phase: row.phase }, row.durationMs / 1000);
+    for (const { rows } of batches) for (const row of rows) if (!row.warmup) this.phaseDuration.observe({ phase: row.phase }, row.durationMs / 1000);
   }
 
   async beforeApplicationShutdown(): Promise<void> {

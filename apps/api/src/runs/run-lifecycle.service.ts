@@ -18,7 +18,7 @@ import {
   unique,
   type BatchKey,
   type LockedRun,
-  type MeasurementRow,
+  type MeasurementRows,
   type RunSelection,
   type RunTransition,
   type RunUpdate,
@@ -40,8 +40,8 @@ interface Effects {
   stop: { runIds: string[]; reason: StopRunsEvent['reason'] }[];
   /** Runs this transaction finished, told to the metrics and the log after the commit. */
   ended: (EndedRun & { runId: string; jobId: string; deviceId: string; attempt: number; errorKind: string | null })[];
-  /** Measurement rows of the batch and how many were new. */
-  stored: { rows: MeasurementRow[]; inserted: number };
+  /** Measurement rows of the request's new batches and how many were new. */
+  stored: { batches: MeasurementRows[]; inserted: number };
 }
 
 /**
@@ -66,7 +66,7 @@ export class RunLifecycleService {
       const locked = new Map((await this.runs.lock(tx, { runIds: unique(reports.map((r) => r.runId)) })).map((r) => [r.id, r]));
       const acks: RunReportAck[] = [];
       const updates = new Map<string, DeviceRunUpdate>();
-      const batches = new Map<string, { key: BatchKey; rows: MeasurementRow[]; acks: RunReportAck[] }>();
+      const batches = new Map<string, { key: BatchKey; rows: MeasurementRows; acks: RunReportAck[] }>();
       const finishes: { run: LockedRun; rows: number; error: AttemptError | undefined; details: RunDetails | undefined }[] = [];
 
       for (const report of reports) {
@@ -98,7 +98,7 @@ export class RunLifecycleService {
             if (seen) {
               ack.duplicate = true;
             } else {
-              batches.set(batchKey(key), { key, rows: report.rows.map((row) => ({ ...row, runId: run.id, attempt: run.attempt })), acks: [ack] });
+              batches.set(batchKey(key), { key, rows: { runId: run.id, attempt: run.attempt, rows: report.rows }, acks: [ack] });
             }
             acks.push(ack);
             continue;
@@ -112,12 +112,12 @@ export class RunLifecycleService {
       }
 
       const fresh = await this.runs.recordBatches(tx, [...batches.values()].map((b) => b.key));
-      const rows: MeasurementRow[] = [];
+      const rows: MeasurementRows[] = [];
       for (const [key, batch] of batches) {
-        if (fresh.has(key)) rows.push(...batch.rows);
+        if (fresh.has(key)) rows.push(batch.rows);
         else for (const ack of batch.acks) ack.duplicate = true;
       }
-      effects.stored = { rows, inserted: await this.runs.insertMeasurements(tx, rows) };
+      effects.stored = { batches: rows, inserted: await this.runs.insertMeasurements(tx, rows) };
       const stored = await this.runs.countMeasurements(
         tx,
         finishes.filter((f) => !f.error).map((f) => ({ runId: f.run.id, attempt: f.run.attempt })),
@@ -294,9 +294,9 @@ export class RunLifecycleService {
   }
 
   private async transact<T>(work: (tx: Sql, effects: Effects) => Promise<T>): Promise<T> {
-    const effects: Effects = { enqueue: [], jobs: new Set(), started: new Set(), remove: [], stop: [], ended: [], stored: { rows: [], inserted: 0 } };
+    const effects: Effects = { enqueue: [], jobs: new Set(), started: new Set(), remove: [], stop: [], ended: [], stored: { batches: [], inserted: 0 } };
     const result = await this.prisma.transaction((tx) => work(tx, effects));
-    this.metrics.measurementsStored(effects.stored.rows, effects.stored.inserted);
+    this.metrics.measurementsStored(effects.stored.batches, effects.stored.inserted);
     this.metrics.runsEnded(effects.ended);
     for (const { runId, jobId, deviceId, attempt, result, errorKind } of effects.ended) {
       this.logger.log({ msg: 'run ended', jobId, runId, deviceId, attempt, result, errorKind });
