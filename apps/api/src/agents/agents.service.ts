@@ -10,9 +10,11 @@ type Heartbeat = z.output<typeof HeartbeatSchema>;
 
 /**
  * An agent of a hundred phones upserts them one by one, which takes longer than Prisma's
- * default 5 s on a busy host; the agent would then retry the whole registration again and again.
+ * default 5 s on a busy host, and when many agents register at once a connection of the pool
+ * takes longer than Prisma's default 2 s to come free; the agent would then retry the whole
+ * registration again and again.
  */
-const REGISTRATION_TRANSACTION = { timeout: 60_000 };
+const REGISTRATION_TRANSACTION = { timeout: 60_000, maxWait: 30_000 };
 
 @Injectable()
 export class AgentsService {
