@@ -1,7 +1,9 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { FarmApi } from '@farm/client';
 import type { ApiError, JobView, ModelView } from '@farm/contracts';
 import { tinyModel, TINY_INPUT, uploadModel } from './model-fixtures';
-import { startTestFarm, type TestFarm } from './support';
+import { startTestFarm, until, type TestFarm } from './support';
 
 type Upload = Parameters<typeof uploadModel>[1];
 
@@ -162,5 +164,41 @@ describe('/api/models', () => {
     });
     expect(job.status).toBe(422);
     expect(job.body.details).toEqual([{ path: 'models[1]', message: expect.stringContaining('not-registered') }]);
+  });
+});
+
+describe('/api/models while the API waits for database connections', () => {
+  it('registers the model once a connection comes free, 3 s on, rather than answer 500', async () => {
+    const farm = await startTestFarm([], { DATABASE_POOL_SIZE: '2' });
+    const blocker = new Client({ connectionString: process.env['DATABASE_URL'] });
+    await blocker.connect();
+    try {
+      const tokens = await Promise.all(['a', 'b'].map((suffix) => farm.stack.createToken({ role: 'agent', agent: `busy-${suffix}-${farm.tag}` })));
+      const { modelJson, weights } = await tinyModel('image', 'softmax');
+      // The API holds a token it has just read for 2 s: the upload's own check needs no connection.
+      expect((await farm.api.request('GET', '/api/models')).status).toBe(200);
+      // Two agent registrations take the API's two connections and wait on a lock held here,
+      // as registrations of a whole rack queue behind each other.
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE agents IN EXCLUSIVE MODE');
+      const registrations = ['a', 'b'].map((suffix, i) => {
+        const name = `busy-${suffix}-${farm.tag}`;
+        const api = new FarmApi(farm.stack.apiUrl, { token: tokens[i] });
+        return api.request('POST', '/api/agents/register', { name, hostname: 'localhost', version: 'test', backends: ['simulated'], session: randomUUID(), devices: [] });
+      });
+      await until(
+        async () => (await blocker.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE relation = 'agents'::regclass AND NOT granted`)).rows[0]?.n === 2,
+        10_000,
+        'both registrations to wait on the lock',
+      );
+      const uploading = uploadModel<ModelView>(farm.stack, { name: `busy-${farm.tag}`, files: [{ name: 'model.json', bytes: modelJson }, { name: 'weights.bin', bytes: weights }] });
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      await blocker.query('ROLLBACK');
+      expect((await uploading).status).toBe(201);
+      expect((await Promise.all(registrations)).map((r) => r.status)).toEqual([201, 201]);
+    } finally {
+      await blocker.end();
+      await farm.stop();
+    }
   });
 });
