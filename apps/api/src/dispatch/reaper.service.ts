@@ -87,7 +87,7 @@ export class ReaperService implements OnApplicationBootstrap, OnModuleDestroy {
     const full = !last || last.epoch !== epoch || now.getTime() - last.fullAt >= FULL_REPAIR_MS;
     const since = full ? undefined : new Date(last.before.getTime() - this.config.AGENT_TIMEOUT_MS);
     const requeued = await this.lifecycle.requeueMissing(before, since);
-    this.repaired = { epoch, before, fullAt: full || !last ? now.getTime() : last.fullAt };
+    this.repaired = { epoch, before, fullAt: full ? now.getTime() : last.fullAt };
     if (requeued > 0) this.logger.warn(`${requeued} queued attempt(s) were missing from Redis and were queued again`);
   }
 
