@@ -31,9 +31,9 @@ export class RateLimiter {
     @Inject(API_CONFIG) private readonly config: ApiConfig,
     private readonly redis: RedisService,
   ) {
-    const client = redis.client as Redis & { farmRateCount?: (key: string, windowMs: number) => Promise<[number, number]> };
-    client.defineCommand('farmRateCount', { numberOfKeys: 1, lua: COUNT });
-    this.count = (key, windowMs) => client.farmRateCount?.(key, windowMs) ?? Promise.reject(new Error('the rate count script is not defined'));
+    redis.client.defineCommand('farmRateCount', { numberOfKeys: 1, lua: COUNT });
+    const client = redis.client as Redis & { farmRateCount(key: string, windowMs: number): Promise<[number, number]> };
+    this.count = (key, windowMs) => client.farmRateCount(key, windowMs);
   }
 
   async take(key: string): Promise<RateDecision> {
