@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type AgentRegistered, type HeartbeatAck, type Measurement, type RunReport, type RunReportAck } from '@farm/contracts';
 import { FarmApi } from '@farm/client';
+import { Client } from 'pg';
 import { countRows, expectedRows, startTestFarm, until, type TestFarm } from './support';
 
 /**
@@ -29,7 +30,9 @@ describe('report ingest', () => {
    * Registers an agent with one simulated device of its own, keeps it heartbeating (naming the
    * attempts in `active`), and submits a one-run job to it.
    */
-  async function claimableRun(iterations: number): Promise<{ agentId: string; session: string; runId: string; jobId: string; active: { runId: string; attempt: number }[] }> {
+  async function claimableRun(
+    iterations: number,
+  ): Promise<{ agentId: string; session: string; runId: string; jobId: string; tag: string; active: { runId: string; attempt: number }[] }> {
     const name = `hand-${randomUUID().slice(0, 8)}`;
     const session = randomUUID();
     const api = new FarmApi(farm.stack.apiUrl, { token: await farm.stack.createToken({ role: 'agent', agent: name }) });
@@ -62,7 +65,7 @@ describe('report ingest', () => {
     const job = await farm.api.submit({ name, models: ['mobilenet_v2'], scenarios: ['on_device'], devices: { tags: [name] }, iterations });
     const runId = job.runs?.[0]?.id;
     if (!runId) throw new Error('the job has no run');
-    return { agentId, session, runId, jobId: job.id, active };
+    return { agentId, session, runId, jobId: job.id, tag: name, active };
   }
 
   async function report(agentId: string, reports: RunReport[]): Promise<RunReportAck[]> {
@@ -162,5 +165,48 @@ describe('report ingest', () => {
       (await agent(agentId).request<HeartbeatAck>('POST', `/api/agents/${agentId}/heartbeat`, { session, devices: [], active: attempts.map((attempt) => ({ runId, attempt })) })).body.stop;
     expect(await beat([1, 2])).toEqual([]);
     expect(await beat([1])).toEqual([runId]);
+  });
+
+  it('renews at once the leases no report holds, and never waits for one that does', async () => {
+    const { agentId, session, runId: first, tag, active } = await claimableRun(2);
+    const next = await farm.api.submit({ name: `${tag}-next`, models: ['mobilenet_v2'], scenarios: ['on_device'], devices: { tags: [tag] }, iterations: 2 });
+    const second = next.runs?.[0]?.id ?? '';
+    const attempts = [first, second].map((runId) => ({ runId, attempt: 1 }));
+    expect(await report(agentId, attempts.map((a) => ({ type: 'claim' as const, ...a })))).toEqual(attempts.map(({ runId }) => ({ runId, ok: true })));
+    active.push(...attempts);
+    const serial = `${tag}-sim-001`;
+    const leases = async (): Promise<Map<string, number>> => {
+      const { rows } = await farm.db.query<{ id: string; lease: Date }>(`SELECT id, lease_expires_at AS lease FROM runs WHERE id = ANY($1::uuid[])`, [[first, second]]);
+      return new Map(rows.map((r) => [r.id, r.lease.getTime()]));
+    };
+
+    // A transaction holding the second run and the device, as a report's holds them until it
+    // commits; it goes on to lock the first run, as a report locks its runs one by one.
+    const holder = new Client({ connectionString: process.env['DATABASE_URL'] });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT 1 FROM runs WHERE id = $1 FOR UPDATE`, [second]);
+      await holder.query(`SELECT 1 FROM devices WHERE serial = $1 FOR UPDATE`, [serial]);
+      const before = await leases();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const beat = agent(agentId).request('POST', `/api/agents/${agentId}/heartbeat`, {
+        session,
+        devices: [{ serial, backend: 'simulated', health: { batteryPct: 10, temperatureC: 45, charging: true } }],
+        active: attempts,
+      });
+      const answered = await Promise.race([beat.then((r) => r.status), new Promise((resolve) => setTimeout(() => resolve('no answer within 5 s'), 5_000))]);
+      expect(answered).toBe(200);
+      const after = await leases();
+      expect(after.get(first)).toBeGreaterThan(before.get(first) ?? Infinity);
+      expect(after.get(second)).toBe(before.get(second));
+      await holder.query(`SELECT 1 FROM runs WHERE id = $1 FOR UPDATE`, [first]);
+    } finally {
+      await holder.query('ROLLBACK');
+      await holder.end();
+    }
+    // The held device's health waits for the next beat that finds it free.
+    const { rows } = await farm.db.query<{ battery: number }>(`SELECT battery_pct AS battery FROM devices WHERE serial = $1`, [serial]);
+    expect(rows[0]?.battery).toBe(90);
   });
 });

@@ -100,10 +100,17 @@ export class AgentsService {
     if (touched === 0) return { stop: [], registered: false };
 
     if (beat.devices.length > 0) {
+      // A device a report's transaction holds (its state changing as a run starts or ends) is
+      // left for the next beat, for the reason lease renewals skip the runs reports hold.
       await sql.execute(
         `UPDATE devices SET battery_pct = h.battery, temperature_c = h.temperature, charging = h.charging, last_seen_at = $1
-           FROM json_to_recordset($2::json) AS h(serial text, backend text, battery float8, temperature float8, charging bool)
-          WHERE devices.agent_id = $3::uuid AND devices.serial = h.serial AND devices.backend::text = h.backend`,
+           FROM (SELECT d.id, h.battery, h.temperature, h.charging
+                   FROM devices d
+                   JOIN json_to_recordset($2::json) AS h(serial text, backend text, battery float8, temperature float8, charging bool)
+                     ON d.serial = h.serial AND d.backend::text = h.backend
+                  WHERE d.agent_id = $3::uuid
+                    FOR UPDATE OF d SKIP LOCKED) AS h
+          WHERE devices.id = h.id`,
         [
           now,
           JSON.stringify(

@@ -120,15 +120,23 @@ export class RunsRepository {
 
   /**
    * Renews the leases of the attempts an agent says it holds, on its own devices: runs in
-   * progress, and queued ones whose claim is still on its way.
+   * progress, and queued ones whose claim is still on its way. A run another transaction holds
+   * is skipped: that is a report on it, which renews the lease itself, or a change that ends the
+   * attempt. Waiting for it instead deadlocked with reports, which lock their runs in id order
+   * while an UPDATE locks them in the order its join visits them (PostgreSQL broke each such
+   * deadlock after its deadlock_timeout of 1 s, and failed the report or the heartbeat).
    */
   async renewLeases(sql: Sql, agentId: string, attempts: readonly { runId: string; attempt: number }[], leaseMs: number): Promise<number> {
     if (attempts.length === 0) return 0;
     return sql.execute(
-      `UPDATE runs r SET lease_expires_at = now() + $4 * interval '1 millisecond'
-         FROM unnest($1::uuid[], $2::int[]) AS a(run_id, attempt), devices d
-        WHERE r.id = a.run_id AND r.attempt = a.attempt AND r.status <> 'finished'
-          AND d.id = r.device_id AND d.agent_id = $3::uuid`,
+      `WITH held AS (
+         SELECT r.id FROM runs r
+           JOIN unnest($1::uuid[], $2::int[]) AS a(run_id, attempt) ON r.id = a.run_id AND r.attempt = a.attempt
+           JOIN devices d ON d.id = r.device_id
+          WHERE r.status <> 'finished' AND d.agent_id = $3::uuid
+            FOR UPDATE OF r SKIP LOCKED
+       )
+       UPDATE runs r SET lease_expires_at = now() + $4 * interval '1 millisecond' FROM held WHERE r.id = held.id`,
       [attempts.map((a) => a.runId), attempts.map((a) => a.attempt), agentId, leaseMs],
     );
   }
