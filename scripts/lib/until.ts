@@ -11,3 +11,10 @@ export async function until<T>(probe: () => Promise<T | undefined | false>, time
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** The promise's value, or an error naming what did not happen within `ms`. */
+export function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} took more than ${ms} ms`)), ms)));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AgentView, DeviceView, JobSummary, JobView, Page, StudyAnswer } from '@farm/contracts';
 import { startService, waitForHttp, type Service } from '../../../scripts/lib/processes';
+import { within } from '../../../scripts/lib/until';
 import { countRows, startTestFarm, until, type TestFarm } from '../../api/test/support';
 import { EXIT } from '../src/exit';
 import { farmCli, type CliResult } from './cli';
@@ -237,13 +238,18 @@ describe('farm, the command line', () => {
     let following = false;
     const watching = farmCli(['watch', job.id], { cwd: dir, env: { FARM_API_URL: farm.stack.apiUrl, FARM_TOKEN: farm.stack.token }, onStderr: (text) => (following = text.includes(' runs ')) });
     await until(() => Promise.resolve(following), 30_000, 'the CLI to show progress');
-    await farm.stack.api.stop();
+    // Each step bounded and named: a step that hangs (it happened once in CI, and not again)
+    // says which it was, and what the job's runs were doing then.
+    await within(30_000, 'the API to stop', farm.stack.api.stop());
     restartedApi = startService('api', 'apps/api/src/main.ts', farm.stack.env, { quiet: true });
-    await waitForHttp(`${farm.stack.apiUrl}/api/health`, restartedApi);
-    await farm.api.cancel(job.id);
-    const sut = await watching;
+    await waitForHttp(`${farm.stack.apiUrl}/api/health`, restartedApi, 30_000);
+    await within(10_000, 'the cancel', farm.api.cancel(job.id));
+    const sut = await within(45_000, 'the watch to end', watching).catch(async (error: unknown) => {
+      const { rows } = await farm.db.query(`SELECT status::text, result::text, attempt, error_kind, lease_expires_at FROM runs WHERE job_id = $1`, [job.id]);
+      throw new Error(`${String(error)}; the job's runs: ${JSON.stringify(rows)}`);
+    });
     expect(sut.stderr).toMatch(/lost the job's events \(.+\); reconnecting/);
     expect(sut.code).toBe(EXIT.jobNotPassed);
     expect(sut.stdout.trimEnd().endsWith('job cancelled: 0/2 runs passed')).toBe(true);
-  });
+  }, 180_000);
 });
