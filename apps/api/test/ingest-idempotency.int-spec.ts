@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type AgentRegistered, type HeartbeatAck, type Measurement, type RunReport, type RunReportAck } from '@farm/contracts';
 import { FarmApi } from '@farm/client';
 import { Client } from 'pg';
+import { within } from '../../../scripts/lib/until';
 import { countRows, expectedRows, startTestFarm, until, type TestFarm } from './support';
 
 /**
@@ -195,8 +196,7 @@ describe('report ingest', () => {
         devices: [{ serial, backend: 'simulated', health: { batteryPct: 10, temperatureC: 45, charging: true } }],
         active: attempts,
       });
-      const answered = await Promise.race([beat.then((r) => r.status), new Promise((resolve) => setTimeout(() => resolve('no answer within 5 s'), 5_000))]);
-      expect(answered).toBe(200);
+      expect((await within(5_000, "the heartbeat's answer", beat)).status).toBe(200);
       const after = await leases();
       expect(after.get(first)).toBeGreaterThan(before.get(first) ?? Infinity);
       expect(after.get(second)).toBe(before.get(second));
