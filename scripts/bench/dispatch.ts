@@ -31,6 +31,16 @@ interface Figures {
   cpu: Map<string, number>;
 }
 
+/**
+ * The figures of a path: its round of median throughput, and the CPU its processes spent on a
+ * round on average (/proc counts in 10 ms ticks, which one short round alone blurs).
+ */
+function summarise(rounds: readonly Figures[]): Figures {
+  const cpu = new Map<string, number>();
+  for (const round of rounds) for (const [name, ms] of round.cpu) cpu.set(name, (cpu.get(name) ?? 0) + ms / rounds.length);
+  return { ...median(rounds), rounds: rounds.map((f) => f.perSecond), cpu };
+}
+
 const SERVERS = ['postgres', 'redis-server'];
 
 /**
@@ -88,7 +98,7 @@ async function rawBullmq(redisUrl: string): Promise<Figures> {
   await Promise.all(workers.map((w) => w.close()));
   await Promise.all(queues.map((q) => q.obliterate({ force: true }).then(() => q.close())));
   await connection.quit();
-  return { ...median(measured), rounds: measured.map((f) => f.perSecond) };
+  return summarise(measured);
 }
 
 async function farmRound(api: FarmApi, db: Client, round: string, processes: ReadonlyMap<number, string>): Promise<Figures> {
@@ -129,6 +139,7 @@ async function farm(redisUrl: string): Promise<Figures> {
   const prefix = `bench-${randomUUID().slice(0, 8)}`;
   const stack = await startStack({
     quiet: true,
+    ownQueues: true,
     env: { REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn' },
     agents: [{ AGENT_NAME: `bench-${randomUUID().slice(0, 8)}`, SIM_DEVICES: String(DEVICES), SIM_TIME_SCALE: '0', SIM_TAGS: 'bench-dispatch', LOG_LEVEL: 'warn' }],
   });
@@ -146,7 +157,7 @@ async function farm(redisUrl: string): Promise<Figures> {
       const figures = await farmRound(api, db, round, processes);
       if (round !== 'warm-up') measured.push(figures);
     }
-    return { ...median(measured), rounds: measured.map((f) => f.perSecond) };
+    return summarise(measured);
   } finally {
     await db.end();
     await stack.stop();
@@ -174,8 +185,9 @@ async function main(): Promise<void> {
   if (raw.cpu.size > 0) {
     // Where the time goes on this host: every process of both paths shares its cores.
     const columns = ['bench', 'api', 'agent', 'postgres', 'redis-server'];
-    const line = (name: string, f: Figures) => [name, ...columns.map((c) => String(f.cpu.get(c) ?? 0)), String([...f.cpu.values()].reduce((a, b) => a + b, 0))];
-    console.log(`\nCPU ms spent on the round of median throughput (${cpus().length} cores)\n`);
+    const ms = (n: number) => n.toFixed(0);
+    const line = (name: string, f: Figures) => [name, ...columns.map((c) => ms(f.cpu.get(c) ?? 0)), ms([...f.cpu.values()].reduce((a, b) => a + b, 0))];
+    console.log(`\nCPU ms spent on a round of ${RUNS} runs, mean of the ${MEASURED} measured rounds (${cpus().length} cores)\n`);
     console.log(formatTable(['path', ...columns, 'total'], [line('raw BullMQ', raw), line('farm', ours)]));
   }
   console.log(`\ndispatch_ratio=${(ours.perSecond / raw.perSecond).toFixed(3)}`);

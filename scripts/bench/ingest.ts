@@ -179,7 +179,7 @@ async function throughCopy(db: Client, runs: readonly BenchRun[], rowsPerRun: nu
 async function main(): Promise<void> {
   const tag = `bench-ingest-${randomUUID().slice(0, 8)}`;
   // The bench's agent sends no heartbeats: it must stay online for the whole run.
-  const stack = await startStack({ quiet: true, env: { LOG_LEVEL: 'warn', AGENT_TIMEOUT_MS: '600000', QUEUE_PREFIX: tag } });
+  const stack = await startStack({ quiet: true, ownQueues: true, env: { LOG_LEVEL: 'warn', AGENT_TIMEOUT_MS: '600000', QUEUE_PREFIX: tag } });
   const db = new Client({ connectionString: stack.env['DATABASE_URL'] });
   await db.connect();
   const jobs: string[] = [];

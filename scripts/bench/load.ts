@@ -91,6 +91,7 @@ async function main(): Promise<void> {
   const tag = `bench-load-${randomUUID().slice(0, 8)}`;
   const stack = await startStack({
     quiet: true,
+    ownQueues: true,
     env: { DATABASE_URL: database.toString(), QUEUE_PREFIX: tag, LOG_LEVEL: 'warn' },
     agents: [{ AGENT_NAME: tag, SIM_DEVICES: '4', SIM_TIME_SCALE: '0', SIM_TAGS: tag, LOG_LEVEL: 'warn' }],
   });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { DEFAULT_REDIS_URL, type TokenCreate } from '@farm/contracts';
 import { createToken, DEFAULT_DATABASE_URL } from '@farm/db';
+import { Redis } from 'ioredis';
 import { connect } from '../db/connection';
 import { migrate } from '../db/migrate';
 import { preflight } from './preflight';
@@ -17,6 +18,12 @@ export interface StackOptions {
   /** Start the inference server too (the cloud side of real devices), and point agents at it. */
   inferenceServer?: boolean;
   quiet?: boolean;
+  /**
+   * The stack's QUEUE_PREFIX (which `env` must give) is its own, as a bench's or a test's is: `stop`
+   * deletes every Redis key under it, so the stack leaves nothing in a Redis it shares with others
+   * (each queue keeps a stream of up to 10,000 events, megabytes a bench round leaves behind).
+   */
+  ownQueues?: boolean;
   /** How long the agents may take to register (many agents starting at once on a small host take a while). */
   agentsTimeoutMs?: number;
 }
@@ -49,6 +56,8 @@ export class PreflightError extends Error {}
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const databaseUrl = options.env?.['DATABASE_URL'] ?? process.env['DATABASE_URL'] ?? DEFAULT_DATABASE_URL;
   const redisUrl = options.env?.['REDIS_URL'] ?? process.env['REDIS_URL'] ?? DEFAULT_REDIS_URL;
+  const ownPrefix = options.ownQueues ? options.env?.['QUEUE_PREFIX'] : undefined;
+  if (options.ownQueues && !ownPrefix) throw new Error('a stack that owns its queues needs a QUEUE_PREFIX of its own');
   const browser = (options.agents ?? []).some((a) => (a['BACKENDS'] ?? '').includes('browser'))
     ? { chromium: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium', chromedriver: process.env['CHROMEDRIVER_PATH'] ?? '/usr/bin/chromedriver' }
     : undefined;
@@ -106,6 +115,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     stop: async () => {
       await Promise.all(agents.map((a) => a.stop()));
       await Promise.all([stack.api.stop(), inference?.stop()]);
+      if (ownPrefix) await deleteKeys(redisUrl, `${ownPrefix}:*`);
     },
   };
   try {
@@ -130,6 +140,20 @@ async function waitForDevices(apiUrl: string, token: string, agents: NodeJS.Proc
     if (Date.now() - started > timeoutMs) throw new Error(`agents did not register within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/** Deletes the keys of a Redis that match a pattern, a page of SCAN at a time. */
+export async function deleteKeys(redisUrl: string, pattern: string): Promise<number> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  let deleted = 0;
+  try {
+    for await (const keys of redis.scanStream({ match: pattern, count: 1_000 }) as AsyncIterable<string[]>) {
+      if (keys.length > 0) deleted += await redis.unlink(...keys);
+    }
+  } finally {
+    redis.disconnect();
+  }
+  return deleted;
 }
 
 export function freePort(): Promise<number> {

@@ -47,6 +47,7 @@ export async function startTestFarm(
   });
   const stack = await startStack({
     quiet: !process.env['FARM_TEST_VERBOSE'],
+    ownQueues: true,
     env: { QUEUE_PREFIX: `t${id}`, LOG_LEVEL: 'warn', ...FAST_TIMEOUTS, ...env },
     agents: agents.map((a) => agentEnv(a.name, a.env)),
     inferenceServer: options.inferenceServer,

@@ -25,6 +25,7 @@ async function main(): Promise<void> {
   const tag = `bench-dashboard-${randomUUID().slice(0, 8)}`;
   const stack = await startStack({
     quiet: true,
+    ownQueues: true,
     env: { DATABASE_URL: database.toString(), QUEUE_PREFIX: tag, LOG_LEVEL: 'warn' },
     agents: [{ AGENT_NAME: tag, SIM_DEVICES: String(DEVICES), SIM_TIME_SCALE: '0', SIM_TAGS: tag, LOG_LEVEL: 'warn' }],
   });
