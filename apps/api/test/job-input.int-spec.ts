@@ -78,7 +78,16 @@ describe('POST /api/jobs with bad input', () => {
 
   it('answers a selector that matches no device with 422, nothing written', async () => {
     const before = await tableCounts();
-    for (const devices of [{ tags: ['no-such-rack'] }, { backend: 'android' }, { tags: [farm.tag], osVersion: '>=99' }]) {
+    // A device must carry every tag asked for: none here is both of this farm and a flagship. A
+    // manufacturer is a name, not a pattern: `_` is no wildcard.
+    const selectors = [
+      { tags: ['no-such-rack'] },
+      { tags: [farm.tag, 'profile:flagship'] },
+      { tags: [farm.tag], manufacturer: 'Sim_lated' },
+      { backend: 'android' },
+      { tags: [farm.tag], osVersion: '>=99' },
+    ];
+    for (const devices of selectors) {
       const response = await farm.api.request<ApiError>('POST', '/api/jobs', { ...valid, devices });
       expect(response.status).toBe(422);
       expect(response.body.details[0]?.path).toBe('devices');
@@ -86,13 +95,19 @@ describe('POST /api/jobs with bad input', () => {
     expect(await tableCounts()).toBe(before);
   });
 
-  it('honours the selector: OS version constraints and maxDevices', async () => {
+  it('honours the selector: OS version constraints, maxDevices, model, manufacturer and tags', async () => {
     const all = await farm.api.submit({ ...valid, devices: { tags: [farm.tag], osVersion: '>=7' } });
     expect(all.progress.total).toBe(2);
     const one = await farm.api.submit({ ...valid, devices: { tags: [farm.tag], maxDevices: 1 } });
     expect(one.progress.total).toBe(1);
     const lowEnd = await farm.api.submit({ ...valid, devices: { tags: [farm.tag], osVersion: '<8', manufacturer: 'simulated' } });
     expect(lowEnd.runs?.map((r) => r.deviceId)).toHaveLength(1);
+    // Model and manufacturer match without regard to case; tags all at once.
+    const midRange = await farm.api.submit({ ...valid, devices: { tags: [farm.tag], model: 'SIM MID-RANGE 2020' } });
+    const tagged = await farm.api.submit({ ...valid, devices: { tags: [farm.tag, 'profile:mid_range'] } });
+    expect(midRange.progress.total).toBe(1);
+    expect(tagged.runs?.map((r) => r.deviceId)).toEqual(midRange.runs?.map((r) => r.deviceId));
+    expect(tagged.runs?.[0]?.deviceId).not.toBe(lowEnd.runs?.[0]?.deviceId);
   });
 
   it('refuses agent routes without an agent token', async () => {
