@@ -143,17 +143,15 @@ async function waitForDevices(apiUrl: string, token: string, agents: NodeJS.Proc
 }
 
 /** Deletes the keys of a Redis that match a pattern, a page of SCAN at a time. */
-export async function deleteKeys(redisUrl: string, pattern: string): Promise<number> {
+async function deleteKeys(redisUrl: string, pattern: string): Promise<void> {
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-  let deleted = 0;
   try {
     for await (const keys of redis.scanStream({ match: pattern, count: 1_000 }) as AsyncIterable<string[]>) {
-      if (keys.length > 0) deleted += await redis.unlink(...keys);
+      if (keys.length > 0) await redis.unlink(...keys);
     }
   } finally {
     redis.disconnect();
   }
-  return deleted;
 }
 
 export function freePort(): Promise<number> {
