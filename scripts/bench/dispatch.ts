@@ -29,6 +29,8 @@ interface Figures {
   p99: number;
   /** CPU ms each process (or kind of process) spent on the round, where /proc tells. */
   cpu: Map<string, number>;
+  /** Cores the path kept busy on average: its CPU over its rounds' time. */
+  busy?: number;
 }
 
 /**
@@ -38,7 +40,12 @@ interface Figures {
 function summarise(rounds: readonly Figures[]): Figures {
   const cpu = new Map<string, number>();
   for (const round of rounds) for (const [name, ms] of round.cpu) cpu.set(name, (cpu.get(name) ?? 0) + ms / rounds.length);
-  return { ...median(rounds), rounds: rounds.map((f) => f.perSecond), cpu };
+  const seconds = rounds.reduce((sum, f) => sum + f.seconds, 0) / rounds.length;
+  return { ...median(rounds), rounds: rounds.map((f) => f.perSecond), cpu, busy: totalCpu(cpu) / (seconds * 1000) };
+}
+
+function totalCpu(cpu: ReadonlyMap<string, number>): number {
+  return [...cpu.values()].reduce((a, b) => a + b, 0);
 }
 
 const SERVERS = ['postgres', 'redis-server'];
@@ -186,9 +193,16 @@ async function main(): Promise<void> {
     // Where the time goes on this host: every process of both paths shares its cores.
     const columns = ['bench', 'api', 'agent', 'postgres', 'redis-server'];
     const ms = (n: number) => n.toFixed(0);
-    const line = (name: string, f: Figures) => [name, ...columns.map((c) => ms(f.cpu.get(c) ?? 0)), ms([...f.cpu.values()].reduce((a, b) => a + b, 0))];
+    const line = (name: string, f: Figures) => [name, ...columns.map((c) => ms(f.cpu.get(c) ?? 0)), ms(totalCpu(f.cpu))];
     console.log(`\nCPU ms spent on a round of ${RUNS} runs, mean of the ${MEASURED} measured rounds (${cpus().length} cores)\n`);
     console.log(formatTable(['path', ...columns, 'total'], [line('raw BullMQ', raw), line('farm', ours)]));
+    // Runs/s is CPU per run divided into the cores a path keeps busy: where both fill the host's
+    // cores, the ratio follows CPU per run, whatever the path's latencies.
+    const perRun = totalCpu(ours.cpu) / totalCpu(raw.cpu);
+    const busy = (f: Figures) => (f.busy ?? 0).toFixed(2);
+    const estimate = (1 / perRun) * ((ours.busy ?? 0) / (raw.busy ?? 1));
+    console.log(`\nCPU per run: the farm spends ${perRun.toFixed(2)}x what raw BullMQ does. Cores kept busy: raw ${busy(raw)}, farm ${busy(ours)} of ${cpus().length}.`);
+    console.log(`Runs/s = cores kept busy / CPU per run, so the ratio is about 1/${perRun.toFixed(2)} x ${busy(ours)}/${busy(raw)} = ${estimate.toFixed(3)}.`);
   }
   console.log(`\ndispatch_ratio=${(ours.perSecond / raw.perSecond).toFixed(3)}`);
 }
