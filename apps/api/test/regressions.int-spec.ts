@@ -148,19 +148,22 @@ describe('regressions', () => {
       // Detected on the night the change starts, or the next when that night's samples could not
       // tell (the issue's bound: night 20, or 21 after the re-run).
       const detectedOn = [night(20), night(21)];
+      // The slower inference makes a slower total too, on those nights, in the low-end phones'
+      // on-device series and nowhere else.
+      const caused = (a: AlertView) =>
+        a.deviceModel === LOW_END && a.scenario === 'on_device' && a.verdict === 'regression' && ['inference', 'total'].includes(a.phase) && detectedOn.includes(a.fireTime);
       for (const model of ['mobilenet_v2', 'inception_v3']) {
-        const inference = alerts.filter((a) => a.model === model && a.phase === 'inference');
-        expect(inference.map((a) => [a.deviceModel, a.scenario, a.verdict])).toEqual([[LOW_END, 'on_device', 'regression']]);
-        expect(detectedOn).toContain(inference[0]?.fireTime);
+        const inference = alerts.filter((a) => a.model === model && a.phase === 'inference' && caused(a));
+        expect(inference).toHaveLength(1);
         expect(inference[0]?.changePct).toBeGreaterThan(5);
         expect(inference[0]?.p).toBeLessThan(0.01);
       }
-      // The slower inference makes a slower total too; nothing else moved.
-      for (const alert of alerts) {
-        expect([alert.deviceModel, alert.scenario, alert.verdict]).toEqual([LOW_END, 'on_device', 'regression']);
-        expect(detectedOn).toContain(alert.fireTime);
-        expect(['inference', 'total']).toContain(alert.phase);
-      }
+      // Every other series is judged too, at the detector's false-alert rate, which the noise test
+      // bounds (1 in 2,088 series-nights measured): these two nights judge about 140 series-nights,
+      // so one alert elsewhere is noise (it came in about one CI run in fifteen), while a slowdown
+      // that leaked into another series would raise several (its inference and total, per CNN).
+      const elsewhere = alerts.filter((a) => !caused(a));
+      expect(elsewhere.length).toBeLessThanOrEqual(1);
 
       // The series as data: the night's median above the band of the nights before, with its alert.
       const series = await farm.api.request<{ fireTime: string; median: number; baseline: { upper: number } | null; alerts: unknown[] }[]>(
@@ -169,7 +172,7 @@ describe('regressions', () => {
       );
       expect(series.status).toBe(200);
       expect(series.body).toHaveLength(21);
-      const alerted = alerts.find((a) => a.model === 'inception_v3' && a.phase === 'inference')?.fireTime;
+      const alerted = alerts.find((a) => a.model === 'inception_v3' && a.phase === 'inference' && caused(a))?.fireTime;
       const point = series.body.find((p) => p.fireTime === alerted);
       expect(point?.median).toBeGreaterThan(point?.baseline?.upper ?? Infinity);
       expect(point?.alerts).toHaveLength(1);
@@ -183,7 +186,7 @@ describe('regressions', () => {
       expect(new Set(received).size).toBe(all);
       expect((await alertsOf(schedule)).reduce((sum, a) => sum + a.delivery.attempts, 0)).toBe(all + 2);
       expect(received.every((text) => /^(Regression|Improvement) in slowdown-/.test(text))).toBe(true);
-      expect(received.filter((text) => text.includes(' · inference · '))).toHaveLength(2);
+      expect(received.filter((text) => text.includes(`${LOW_END} · `) && text.includes(' · on_device · inference · '))).toHaveLength(2);
 
       const [first] = alerts;
       const triaged = await farm.api.request<AlertView>('PATCH', `/api/alerts/${first?.id}`, { state: 'acknowledged', note: 'a slower build, on purpose' });
