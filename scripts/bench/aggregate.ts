@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { quantile, quantiles } from '@farm/stats';
 import { Client } from 'pg';
 import { DEFAULT_DATABASE_URL } from '@farm/db';
@@ -136,7 +137,8 @@ async function main(): Promise<void> {
   // where the work is done, not of query plans.
   const db = new Client({ connectionString: databaseUrl, options: '-c random_page_cost=1.1' });
   await db.connect();
-  const stack = await startStack({ quiet: true, env: { DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' } });
+  // Queues of its own, not the default ones a farm on the same Redis serves, gone when it stops.
+  const stack = await startStack({ quiet: true, ownQueues: true, env: { DATABASE_URL: databaseUrl, QUEUE_PREFIX: `bench-aggregate-${randomUUID().slice(0, 8)}`, LOG_LEVEL: 'warn' } });
   try {
     const loaded = await load(db);
     const { rows: counted } = await db.query<{ n: string }>('SELECT count(*) AS n FROM measurements');
