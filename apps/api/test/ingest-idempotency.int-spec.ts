@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type AgentRegistered, type HeartbeatAck, type Measurement, type RunReport, type RunReportAck } from '@farm/contracts';
 import { FarmApi } from '@farm/client';
 import { Client } from 'pg';
-import { within } from '../../../scripts/lib/until';
-import { countRows, expectedRows, startTestFarm, until, type TestFarm } from './support';
+import { countRows, expectedRows, startTestFarm, until, within, type TestFarm } from './support';
 
 /**
  * The API's side of "nothing lost, nothing counted twice", driven by a hand-made agent (no agent

@@ -6,7 +6,7 @@ import { Client } from 'pg';
 import { FarmApi } from '@farm/client';
 import { startStack, type Stack } from '../../../scripts/lib/stack';
 
-export { until } from '../../../scripts/lib/until';
+export { until, within } from '../../../scripts/lib/until';
 
 /** Settings that make failures show in seconds rather than minutes. */
 export const FAST_TIMEOUTS = { HEARTBEAT_INTERVAL_MS: '300', AGENT_TIMEOUT_MS: '1500', REAPER_INTERVAL_MS: '200' };

@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AgentView, DeviceView, JobSummary, JobView, Page, StudyAnswer } from '@farm/contracts';
 import { startService, waitForHttp, type Service } from '../../../scripts/lib/processes';
-import { within } from '../../../scripts/lib/until';
-import { countRows, startTestFarm, until, type TestFarm } from '../../api/test/support';
+import { countRows, startTestFarm, until, within, type TestFarm } from '../../api/test/support';
 import { EXIT } from '../src/exit';
 import { farmCli, type CliResult } from './cli';
 
