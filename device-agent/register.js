@@ -3,11 +3,15 @@
  * workspace's `@farm/*` paths resolved from tsconfig.base.json. It does what @swc-node/register
  * does for the agent without loading the TypeScript compiler, about 60 MB of every agent's
  * memory (an agent holds its host's phones for days, and a rack runs many).
+ *
+ * Compiled files are kept on disk by the hash of their source (`node_modules/.cache/farm-agent`,
+ * filled at install by `node device-agent/register.js`), and swc is loaded only when a file is
+ * not there: its native library alone is another 30 MB of resident memory.
  */
-const { readFileSync } = require('node:fs');
+const { createHash } = require('node:crypto');
+const { mkdirSync, readFileSync, renameSync, writeFileSync } = require('node:fs');
 const Module = require('node:module');
 const path = require('node:path');
-const { transformSync } = require('@swc/core');
 
 const root = path.resolve(__dirname, '..');
 const { paths } = JSON.parse(readFileSync(path.join(root, 'tsconfig.base.json'), 'utf8')).compilerOptions;
@@ -28,6 +32,54 @@ const options = (filename) => ({
   module: { type: 'commonjs' },
 });
 
+const cacheDir = path.join(root, 'node_modules', '.cache', 'farm-agent');
+/** What else decides the output: the compiler's version and the options above. */
+const salt = `${JSON.parse(readFileSync(require.resolve('@swc/core/package.json'), 'utf8')).version}\0${JSON.stringify(options(''))}`;
+
+function compile(filename) {
+  const source = readFileSync(filename, 'utf8');
+  const key = createHash('sha256').update(salt).update('\0').update(filename).update('\0').update(source).digest('hex');
+  const cached = path.join(cacheDir, `${key}.js`);
+  try {
+    return readFileSync(cached, 'utf8');
+  } catch {
+    // Not compiled yet (or changed since): compile it now and keep it for the next start.
+  }
+  const { code } = require('@swc/core').transformSync(source, options(filename));
+  try {
+    mkdirSync(cacheDir, { recursive: true });
+    // Written aside and renamed, so an agent starting beside this one never reads half a file.
+    const partial = `${cached}.${process.pid}`;
+    writeFileSync(partial, code);
+    renameSync(partial, cached);
+  } catch {
+    // A read-only tree compiles in memory at every start; nothing else changes.
+  }
+  return code;
+}
+
 Module._extensions['.ts'] = (module, filename) => {
-  module._compile(transformSync(readFileSync(filename, 'utf8'), options(filename)).code, filename);
+  module._compile(compile(filename), filename);
 };
+
+/**
+ * Run as a script (at install): compiles the agent's entry point and every TypeScript file it
+ * requires, following the compiled output's `require` calls (imports of types only are gone by
+ * then, and need nothing at run time either).
+ */
+if (require.main === module) {
+  const entry = path.join(root, 'device-agent', 'src', 'main.ts');
+  const seen = new Set([entry]);
+  for (const filename of seen) {
+    for (const [, request] of compile(filename).matchAll(/\brequire\("([^"]+)"\)/g)) {
+      let resolved;
+      try {
+        resolved = Module._resolveFilename(request, { id: filename, filename, paths: Module._nodeModulePaths(path.dirname(filename)) });
+      } catch {
+        continue;
+      }
+      if (resolved.endsWith('.ts')) seen.add(resolved);
+    }
+  }
+  console.log(`device agent: ${seen.size} files compiled into ${path.relative(root, cacheDir)}`);
+}
