@@ -3,8 +3,17 @@ import { withRetry, type ApiClient } from './api-client';
 import type { Logger } from './logger';
 import type { Outbox } from './outbox';
 
+/**
+ * A report waiting in its lane, as the JSON it goes up as: encoded when handed in, so what waits
+ * for the API is one string, not the report's objects (a measurement batch is one a row), and the
+ * agent's young generation no longer carries them from one collection to the next.
+ */
 interface Pending {
-  report: RunReport;
+  encoded: string;
+  /** Rows it weighs in a request: a measurement batch its rows, any other report one. */
+  weight: number;
+  /** `<run>.<attempt>` of a status report, which a later status or the finish replaces. */
+  status: string | undefined;
   resolve: (ack: RunReportAck) => void;
   reject: (error: Error) => void;
 }
@@ -90,6 +99,7 @@ class Lane {
   send(report: RunReport): Promise<RunReportAck> {
     return new Promise((resolve, reject) => {
       const key = `${report.runId}.${report.attempt}`;
+      const encoded = JSON.stringify(report);
       const waiting = this.statuses.get(key);
       if (waiting && (report.type === 'status' || report.type === 'finish')) {
         this.statuses.delete(key);
@@ -98,17 +108,18 @@ class Lane {
         waiting.reject = (error) => (earlierFailed(error), reject(error));
         // A status takes the place of the one before it; a finish takes the place of both and goes
         // last, after the attempt's rows.
+        waiting.encoded = encoded;
         if (report.type === 'status') {
-          waiting.report = report;
           this.statuses.set(key, waiting);
           return;
         }
+        waiting.status = undefined;
         this.queue.splice(this.queue.indexOf(waiting), 1);
-        this.queue.push({ ...waiting, report });
+        this.queue.push(waiting);
       } else {
-        const pending = { report, resolve, reject };
+        const pending: Pending = { encoded, weight: weightOf(report), status: report.type === 'status' ? key : undefined, resolve, reject };
+        if (pending.status) this.statuses.set(key, pending);
         this.queue.push(pending);
-        if (report.type === 'status') this.statuses.set(key, pending);
       }
       // A flush in progress takes it in its next round; otherwise one starts shortly.
       if (!this.flushing && !this.timer) {
@@ -139,7 +150,7 @@ class Lane {
     const left = this.queue.splice(0);
     this.statuses.clear();
     // After the batch in flight, whose lines are already written: the outbox keeps their order.
-    if (left.length > 0) await this.outbox.append(left.map((p) => JSON.stringify(p.report)));
+    if (left.length > 0) await this.outbox.append(left.map((p) => p.encoded));
     const error = new Error('the agent stopped before the API answered: the report waits in the outbox for its next start');
     for (const pending of left) pending.reject(error);
     while (this.flushing) await new Promise((resolve) => setTimeout(resolve, 5));
@@ -158,9 +169,9 @@ class Lane {
 
   private async sendAll(): Promise<void> {
     while (this.queue.length > 0 && !this.stopped.aborted) {
-      const batch = this.queue.splice(0, batchLength(this.queue.map((p) => p.report), this.maxWeight));
-      for (const { report } of batch) if (report.type === 'status') this.statuses.delete(`${report.runId}.${report.attempt}`);
-      const encoded = batch.map((p) => JSON.stringify(p.report));
+      const batch = this.queue.splice(0, batchLength(this.queue, (p) => p.weight, this.maxWeight));
+      for (const { status } of batch) if (status) this.statuses.delete(status);
+      const encoded = batch.map((p) => p.encoded);
       const seqs = await this.outbox.append(encoded).catch((error: unknown) => {
         // A full or broken disk must not stop the results: they go up, without a copy.
         this.log.error(`outbox write failed (${String(error)}); uploading without it`);
@@ -205,7 +216,7 @@ export async function replayOutbox(api: ApiClient, outbox: Outbox, log: Logger, 
   }
   let refused = 0;
   for (let start = 0; start < reports.length; ) {
-    const end = start + batchLength(reports.slice(start).map((r) => r.report), maxWeight);
+    const end = start + batchLength(reports.slice(start), (r) => weightOf(r.report), maxWeight);
     const chunk = reports.slice(start, end);
     try {
       const acks = await uploadReports(api, agentId, chunk.map((c) => JSON.stringify(c.report)), log);
@@ -221,16 +232,21 @@ export async function replayOutbox(api: ApiClient, outbox: Outbox, log: Logger, 
   return { sent: reports.length, refused };
 }
 
-/** How many of the reports, from the first, go in one request: rows up to `maxWeight` (a report counts one, a measurement batch its rows), and at most what the API takes. */
-function batchLength(reports: readonly RunReport[], maxWeight: number): number {
-  let weight = 0;
+/** How many of the reports, from the first, go in one request: rows up to `maxWeight`, and at most what the API takes. */
+function batchLength<T>(reports: readonly T[], weight: (report: T) => number, maxWeight: number): number {
+  let total = 0;
   let size = 0;
   for (const report of reports) {
-    weight += report.type === 'measurements' ? report.rows.length : 1;
-    if (size > 0 && (weight > maxWeight || size >= MAX_REPORTS_PER_REQUEST)) break;
+    total += weight(report);
+    if (size > 0 && (total > maxWeight || size >= MAX_REPORTS_PER_REQUEST)) break;
     size++;
   }
   return size;
+}
+
+/** A measurement batch weighs its rows in a request; any other report, one. */
+function weightOf(report: RunReport): number {
+  return report.type === 'measurements' ? report.rows.length : 1;
 }
 
 /** The API's limit on reports per request. */
