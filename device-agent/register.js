@@ -9,7 +9,7 @@
  * not there: its native library alone is another 30 MB of resident memory.
  */
 const { createHash } = require('node:crypto');
-const { mkdirSync, readFileSync, renameSync, writeFileSync } = require('node:fs');
+const { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } = require('node:fs');
 const Module = require('node:module');
 const path = require('node:path');
 
@@ -36,10 +36,15 @@ const cacheDir = path.join(root, 'node_modules', '.cache', 'farm-agent');
 /** What else decides the output: the compiler's version and the options above. */
 const salt = `${JSON.parse(readFileSync(require.resolve('@swc/core/package.json'), 'utf8')).version}\0${JSON.stringify(options(''))}`;
 
+/** Compiles a file, or reads what an earlier compile of the same source kept; says where it is kept. */
 function compile(filename) {
   const source = readFileSync(filename, 'utf8');
   const key = createHash('sha256').update(salt).update('\0').update(filename).update('\0').update(source).digest('hex');
   const cached = path.join(cacheDir, `${key}.js`);
+  return { cached, code: compiled(filename, source, cached) };
+}
+
+function compiled(filename, source, cached) {
   try {
     return readFileSync(cached, 'utf8');
   } catch {
@@ -59,19 +64,23 @@ function compile(filename) {
 }
 
 Module._extensions['.ts'] = (module, filename) => {
-  module._compile(compile(filename), filename);
+  module._compile(compile(filename).code, filename);
 };
 
 /**
  * Run as a script (at install): compiles the agent's entry point and every TypeScript file it
  * requires, following the compiled output's `require` calls (imports of types only are gone by
- * then, and need nothing at run time either).
+ * then, and need nothing at run time either), and removes what the cache holds of any other
+ * source, such as the versions of files before an edit.
  */
 if (require.main === module) {
   const entry = path.join(root, 'device-agent', 'src', 'main.ts');
   const seen = new Set([entry]);
+  const kept = new Set();
   for (const filename of seen) {
-    for (const [, request] of compile(filename).matchAll(/\brequire\("([^"]+)"\)/g)) {
+    const { cached, code } = compile(filename);
+    kept.add(path.basename(cached));
+    for (const [, request] of code.matchAll(/\brequire\("([^"]+)"\)/g)) {
       let resolved;
       try {
         resolved = Module._resolveFilename(request, { id: filename, filename, paths: Module._nodeModulePaths(path.dirname(filename)) });
@@ -81,5 +90,7 @@ if (require.main === module) {
       if (resolved.endsWith('.ts')) seen.add(resolved);
     }
   }
-  console.log(`device agent: ${seen.size} files compiled into ${path.relative(root, cacheDir)}`);
+  const stale = (existsSync(cacheDir) ? readdirSync(cacheDir) : []).filter((name) => !kept.has(name));
+  for (const name of stale) rmSync(path.join(cacheDir, name), { force: true });
+  console.log(`device agent: ${seen.size} files compiled into ${path.relative(root, cacheDir)}${stale.length > 0 ? `, ${stale.length} stale removed` : ''}`);
 }

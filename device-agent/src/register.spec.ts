@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -41,8 +41,11 @@ describe("the agent's TypeScript loader", () => {
     expect(run(file)).toEqual({ value, swc: true });
   });
 
-  it('compiles the whole agent at install, so an agent starts without loading swc', () => {
+  it('compiles the whole agent at install, so an agent starts without loading swc, and drops what no source needs', () => {
+    const stale = path.join(CACHE, `${'0'.repeat(64)}.js`);
+    writeFileSync(stale, 'an old version of a file\n');
     execFileSync(process.execPath, [path.join(ROOT, 'device-agent', 'register.js')], { cwd: ROOT });
+    expect(existsSync(stale)).toBe(false);
     // The agent loads every module, then stops on its missing token; the probe tells what it loaded.
     const probe = path.join(dir, 'probe.js');
     writeFileSync(probe, "process.on('exit', () => console.log(`swc=${Object.keys(require.cache).some((k) => k.includes('@swc'))}`));\n");
