@@ -79,7 +79,8 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
   }
 }
 
-function sqlOf(target: Pool | PoolClient): Sql {
+/** Raw SQL on a pool, or on one of its connections (a transaction's). */
+export function sqlOf(target: Pool | PoolClient): Sql {
   const run = (text: string, params: readonly unknown[] = []) => target.query(text, [...params]);
   return {
     query: async <R>(text: string, params?: readonly unknown[]) => (await run(text, params)).rows as R[],
