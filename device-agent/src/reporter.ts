@@ -28,11 +28,14 @@ interface Pending {
  * idempotent on the API side (attempt checks, batch keys, unique measurement keys), so a batch
  * whose answer was lost is simply sent again.
  */
+/** Lanes an agent's reports go up in: requests in flight side by side, at most. */
+export const REPORT_LANES = 4;
+
 export class Reporter {
   private readonly lanes: Lane[];
   private readonly stopped = new AbortController();
 
-  constructor(api: ApiClient, agentId: () => string, outbox: Outbox, flushMs: number, log: Logger, lanes = 4) {
+  constructor(api: ApiClient, agentId: () => string, outbox: Outbox, flushMs: number, log: Logger, lanes = REPORT_LANES) {
     this.lanes = Array.from({ length: lanes }, () => new Lane(api, agentId, outbox, flushMs, log, this.stopped.signal));
   }
 

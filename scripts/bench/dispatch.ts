@@ -11,6 +11,7 @@ import { DispatchService } from '../../apps/api/src/dispatch/dispatch.service';
 import { sqlOf } from '../../apps/api/src/prisma/prisma.service';
 import { RedisService } from '../../apps/api/src/redis/redis';
 import { RunsRepository } from '../../apps/api/src/runs/runs.repository';
+import { REPORT_LANES } from '../../device-agent/src/reporter';
 import { cpuSpent, cpuTimes } from '../lib/cpu';
 import { PreflightError, startStack } from '../lib/stack';
 import { waitForWorkers } from '../lib/workers';
@@ -155,13 +156,14 @@ function rawBullmq(redisUrl: string): Promise<Figures> {
  * The floor: what any farm must do for the issue's round, and nothing else, in this process on
  * the farm's own database and code. Each of JOBS jobs and its runs go in with one statement, the
  * farm's enqueue puts the runs on the devices' queues, workers take them at once, and what they
- * took is stored as the API stores reports, in one transaction at a time: the batch keys, the
- * measurement rows a run of the scenario makes, the runs ended as passed (claim and finish in
- * one update), the jobs finished. No REST, no agent process, no HTTP, no validation, no outbox,
- * leases or device states: a farm that does all of those can only be slower than this.
+ * took is stored as the API stores reports, in up to as many transactions side by side as an
+ * agent has report lanes: the batch keys, the measurement rows a run of the scenario makes, the
+ * runs ended as passed (claim and finish in one update), and after the commit the jobs finished.
+ * No REST, no agent process, no HTTP, no validation, no outbox, leases or device states: a farm
+ * that does all of those can only be slower than this.
  */
 async function floor(redisUrl: string, databaseUrl: string, deviceIds: readonly string[]): Promise<Figures> {
-  const pool = new Pool({ connectionString: databaseUrl, max: JOBS });
+  const pool = new Pool({ connectionString: databaseUrl, max: JOBS + REPORT_LANES });
   const prefix = `bench-floor-${randomUUID().slice(0, 8)}`;
   const redis = new RedisService({ REDIS_URL: redisUrl, QUEUE_PREFIX: prefix } as ApiConfig);
   const dispatch = new DispatchService(redis);
@@ -176,9 +178,9 @@ async function floor(redisUrl: string, databaseUrl: string, deviceIds: readonly 
       energyMethod: 'simulated',
     }));
   let taken: RunAssignment[] = [];
-  let storing = false;
+  let storing = 0;
   const store = async (round: RoundEvents) => {
-    storing = true;
+    storing++;
     while (taken.length > 0) {
       const batch = taken;
       taken = [];
@@ -190,7 +192,6 @@ async function floor(redisUrl: string, databaseUrl: string, deviceIds: readonly 
         await runs.insertMeasurements(tx, batch.map((a) => ({ runId: a.runId, attempt: a.attempt, rows: rowsOf(a.scenario) })));
         const end = (a: RunAssignment) => ({ id: a.runId, status: 'finished' as const, result: 'passed' as const, attempt: a.attempt, errorKind: null, errorMessage: null });
         await runs.updateRuns(tx, batch.map((a) => ({ id: a.runId, status: 'finished', claimed: true, end: end(a) })), 0);
-        await runs.finishCompletedJobs(tx, batch.map((a) => a.jobId));
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK');
@@ -198,9 +199,11 @@ async function floor(redisUrl: string, databaseUrl: string, deviceIds: readonly 
       } finally {
         client.release();
       }
+      // After the commit, as the API asks it: side by side, one transaction cannot see the other's runs.
+      await runs.finishCompletedJobs(sqlOf(pool), batch.map((a) => a.jobId));
       round.through(batch.length);
     }
-    storing = false;
+    storing--;
   };
   try {
     return await queuePath(redisUrl, prefix, deviceIds.map(deviceQueueName), {
@@ -228,7 +231,7 @@ async function floor(redisUrl: string, databaseUrl: string, deviceIds: readonly 
       },
       handle: (job: Job<RunAssignment>, round) => {
         taken.push(job.data);
-        if (!storing) store(round).catch((error: unknown) => round.fail(error));
+        if (storing < REPORT_LANES) store(round).catch((error: unknown) => round.fail(error));
       },
     });
   } finally {
@@ -272,7 +275,11 @@ async function farmRound(api: FarmApi, db: Client, round: string, processes: Rea
   return { seconds, perSecond: RUNS / seconds, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), cpu };
 }
 
-/** The farm's figures, and the floor's, measured on the farm's database and devices while its stack idles. */
+/**
+ * The farm's figures, and then the floor's, on the farm's database and devices while its stack
+ * idles. Between the two, VACUUM clears what the farm's rounds left (dead row versions of its
+ * runs), so that autovacuum does not charge them to the floor's rounds.
+ */
 async function farm(redisUrl: string): Promise<{ ours: Figures; floor: Figures }> {
   const prefix = `bench-${randomUUID().slice(0, 8)}`;
   const stack = await startStack({
@@ -286,7 +293,6 @@ async function farm(redisUrl: string): Promise<{ ours: Figures; floor: Figures }
   try {
     const api = new FarmApi(stack.apiUrl, { token: stack.token });
     const devices = await waitForWorkers(api, redisUrl, prefix, 'bench-dispatch');
-    const floorFigures = await floor(redisUrl, stack.env['DATABASE_URL'] ?? '', devices);
     const measured: Figures[] = [];
     const processes = new Map<number, string>([[process.pid, 'bench']]);
     if (stack.api.child.pid) processes.set(stack.api.child.pid, 'api');
@@ -296,7 +302,8 @@ async function farm(redisUrl: string): Promise<{ ours: Figures; floor: Figures }
       const figures = await farmRound(api, db, round, processes);
       if (round !== 'warm-up') measured.push(figures);
     }
-    return { ours: summarise(measured), floor: floorFigures };
+    await db.query('VACUUM ANALYZE jobs, runs, measurements, measurement_batches, devices');
+    return { ours: summarise(measured), floor: await floor(redisUrl, stack.env['DATABASE_URL'] ?? '', devices) };
   } finally {
     await db.end();
     await stack.stop();
