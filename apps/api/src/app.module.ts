@@ -43,6 +43,7 @@ import { SchedulerQueue } from './schedules/scheduler.queue';
 import { SchedulerWorker } from './schedules/scheduler.worker';
 import { SchedulesController } from './schedules/schedules.controller';
 import { SchedulesService } from './schedules/schedules.service';
+import { Stopping } from './common/stopping';
 
 @Module({})
 export class AppModule {
@@ -62,6 +63,7 @@ export class AppModule {
         { provide: API_CONFIG, useValue: config },
         { provide: APP_FILTER, useClass: ApiErrorFilter },
         { provide: APP_GUARD, useClass: AuthGuard },
+        Stopping,
         PolicyCheck,
         RateLimiter,
         TokensService,

@@ -8,6 +8,7 @@ import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swag
 import { json, static as serveStatic, type RequestHandler } from 'express';
 import { QUEUE_BOARD_PATH, QueueBoardService } from './admin/queue-board.service';
 import { AppModule } from './app.module';
+import { Stopping } from './common/stopping';
 import { requireAccess } from './auth/auth.guard';
 import { SESSION_COOKIE } from './auth/session-cookie';
 import { TokensService } from './auth/tokens.service';
@@ -18,6 +19,7 @@ import { createLogger, PinoNestLogger, requestLogger } from './logging/logger';
 export async function createApi(config: ApiConfig): Promise<INestApplication> {
   const logger = createLogger(config.LOG_LEVEL);
   const app = await NestFactory.create(AppModule.forRoot(config), { logger: new PinoNestLogger(logger), bodyParser: false });
+  app.use(app.get(Stopping).middleware());
   app.use(requestLogger(logger));
   app.use(jsonBodies(config));
   // Operators' view of the queues, behind the same tokens as the API.

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { Agent, get, type IncomingMessage } from 'node:http';
 import type { JobProgress, RunView } from '@farm/contracts';
-import { startTestFarm, type TestFarm } from './support';
+import { startService, waitForHttp } from '../../../scripts/lib/processes';
+import { freePort } from '../../../scripts/lib/stack';
+import { startTestFarm, within, type TestFarm } from './support';
 
 interface SseEvent {
   type: string;
@@ -76,4 +79,51 @@ describe('job events (server-sent)', () => {
     const { events } = await readEvents(farm, `/api/jobs/${job.id}/events`);
     expect(events.map((e) => e.type)).toEqual(['progress', 'runs', 'finished']);
   });
+
+  it('ends its streams when it stops, and exits while a client goes on asking on its kept-alive connection', async () => {
+    const port = await freePort();
+    const api = startService('api-stopping', 'apps/api/src/main.ts', { ...farm.stack.env, PORT: String(port) }, { quiet: true });
+    const job = await farm.api.submit({ name: 'long', models: ['mobilenet_v2'], scenarios: ['on_device'], devices: { tags: [farm.tag] }, iterations: 5_000 });
+    try {
+      await waitForHttp(`http://127.0.0.1:${port}/api/health`, api);
+      // One kept-alive connection for each stream, taken up again by the client's later requests.
+      const agent = new Agent({ keepAlive: true, maxSockets: 2 });
+      const open = (path: string) =>
+        new Promise<IncomingMessage>((resolve, reject) =>
+          get({ port, path, agent, headers: { accept: 'text/event-stream', ...farm.auth } }, (response) => response.once('data', () => resolve(response))).on('error', reject),
+        );
+      const streams = await Promise.all([open('/api/events'), open(`/api/jobs/${job.id}/events`)]);
+      const ended = streams.map((stream) => new Promise<void>((resolve) => (stream.resume(), stream.once('end', resolve))));
+
+      const exited = api.stop();
+      await within(10_000, 'the streams to end', Promise.all(ended));
+      // Asking back to back, the client keeps its connection busy: Node's close() leaves a busy
+      // connection open, and a client that keeps it busy kept the API from exiting.
+      const answers: string[] = [];
+      let asking = true;
+      const client = (async () => {
+        while (asking) {
+          answers.push(
+            await new Promise<string>((resolve) =>
+              get({ port, path: '/api/health', agent }, (response) => (response.resume(), resolve(response.headers.connection ?? 'keep-alive'))).on('error', (error: NodeJS.ErrnoException) =>
+                resolve(error.code ?? error.message),
+              ),
+            ),
+          );
+        }
+      })();
+      await within(15_000, 'the API to exit', exited);
+      asking = false;
+      await client;
+      agent.destroy();
+      // Whatever was answered after the streams ended told the client to close its connection;
+      // the rest found it closed (reset, when the API closed it idle as the client took it up).
+      expect(answers.length).toBeGreaterThan(0);
+      expect(answers.filter((answer) => !['close', 'ECONNREFUSED', 'ECONNRESET'].includes(answer))).toEqual([]);
+    } finally {
+      // An API that did not stop is killed, so the test fails on the step that hung.
+      await api.stop('SIGKILL');
+      await farm.api.cancel(job.id);
+    }
+  }, 60_000);
 });

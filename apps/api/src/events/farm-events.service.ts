@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { EMPTY, catchError, defer, exhaustMap, forkJoin, mergeMap, scan, share, timer, type Observable } from 'rxjs';
+import { EMPTY, catchError, defer, exhaustMap, forkJoin, mergeMap, scan, share, takeUntil, timer, type Observable } from 'rxjs';
+import { Stopping } from '../common/stopping';
 import { DevicesService } from '../devices/devices.service';
 import { JobsService } from '../jobs/jobs.service';
 import { farmEvents, type FarmEvent, type FarmSnapshot } from './farm-events';
@@ -18,7 +19,11 @@ export class FarmEventsService {
   private readonly logger = new Logger(FarmEventsService.name);
   private readonly snapshots: Observable<FarmSnapshot>;
 
-  constructor(jobs: JobsService, devices: DevicesService) {
+  constructor(
+    jobs: JobsService,
+    devices: DevicesService,
+    private readonly stopping: Stopping,
+  ) {
     this.snapshots = timer(0, JOB_EVENTS_POLL_MS).pipe(
       exhaustMap(() =>
         defer(() => forkJoin({ jobs: jobs.unfinished(ENDED_JOB_MS), devices: devices.list({}) })).pipe(
@@ -37,6 +42,8 @@ export class FarmEventsService {
     return this.snapshots.pipe(
       scan<FarmSnapshot, { last?: FarmSnapshot; events: FarmEvent[] }>((state, snapshot) => ({ last: snapshot, events: farmEvents(state.last, snapshot) }), { events: [] }),
       mergeMap((state) => state.events),
+      // As a job's stream does: an open response would keep the API from stopping.
+      takeUntil(this.stopping.signal),
     );
   }
 }

@@ -1,6 +1,7 @@
-import { Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { JobEvent, JobView } from '@farm/contracts';
-import { concat, defer, exhaustMap, finalize, mergeMap, of, ReplaySubject, scan, share, takeUntil, takeWhile, timer, type Observable } from 'rxjs';
+import { concat, defer, exhaustMap, finalize, mergeMap, of, scan, share, takeUntil, takeWhile, timer, type Observable } from 'rxjs';
+import { Stopping } from '../common/stopping';
 import { JobsService } from '../jobs/jobs.service';
 import { jobEvents } from './job-events';
 
@@ -13,11 +14,13 @@ export const JOB_EVENTS_POLL_MS = 500;
  * clients watching it, and each client is sent what changed since it last heard.
  */
 @Injectable()
-export class JobEventsService implements BeforeApplicationShutdown {
+export class JobEventsService {
   private readonly feeds = new Map<string, Observable<JobView>>();
-  private readonly closing = new ReplaySubject<void>(1);
 
-  constructor(private readonly jobs: JobsService) {}
+  constructor(
+    private readonly jobs: JobsService,
+    private readonly stopping: Stopping,
+  ) {}
 
   /** Rejects with NotFoundException for an unknown job, before anything is streamed. */
   async watch(jobId: string): Promise<Observable<JobEvent>> {
@@ -26,16 +29,10 @@ export class JobEventsService implements BeforeApplicationShutdown {
     return views.pipe(
       scan<JobView, { last?: JobView; events: JobEvent[] }>((state, view) => ({ last: view, events: jobEvents(state.last, view) }), { events: [] }),
       mergeMap((state) => state.events),
-      takeUntil(this.closing),
+      // An open response would keep the API from stopping; clients reconnect (to the restarted
+      // API or another replica) anyway.
+      takeUntil(this.stopping.signal),
     );
-  }
-
-  /**
-   * Ends every open stream when the API shuts down: an open response would keep the HTTP server
-   * from closing, and clients reconnect (to the restarted API or another replica) anyway.
-   */
-  beforeApplicationShutdown(): void {
-    this.closing.next();
   }
 
   private feed(jobId: string): Observable<JobView> {
