@@ -18,6 +18,9 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
+/** Lanes an agent's reports go up in: requests in flight side by side, at most. */
+export const REPORT_LANES = 4;
+
 /**
  * Sends run reports of all the agent's devices in batches. Reports go through a few lanes, a
  * device always through the same one, so each device's reports arrive in the order it made
@@ -28,9 +31,6 @@ interface Pending {
  * idempotent on the API side (attempt checks, batch keys, unique measurement keys), so a batch
  * whose answer was lost is simply sent again.
  */
-/** Lanes an agent's reports go up in: requests in flight side by side, at most. */
-export const REPORT_LANES = 4;
-
 export class Reporter {
   private readonly lanes: Lane[];
   private readonly stopped = new AbortController();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
-import { DEFAULT_REDIS_URL, PHASES_BY_SCENARIO, deviceQueueName, type Measurement, type RunAssignment, type Scenario } from '@farm/contracts';
+import { DEFAULT_REDIS_URL, PHASES_BY_SCENARIO, deviceQueueName, type Measurement, type Phase, type RunAssignment, type Scenario } from '@farm/contracts';
 import { quantile } from '@farm/stats';
 import { Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -168,15 +168,11 @@ async function floor(redisUrl: string, databaseUrl: string, deviceIds: readonly 
   const redis = new RedisService({ REDIS_URL: redisUrl, QUEUE_PREFIX: prefix } as ApiConfig);
   const dispatch = new DispatchService(redis);
   const runs = new RunsRepository();
-  const rowsOf = (scenario: Scenario): Measurement[] =>
-    [...(scenario === 'on_device' ? ['model_load' as const] : []), ...PHASES_BY_SCENARIO[scenario]].map((phase) => ({
-      iteration: phase === 'model_load' ? 0 : 1,
-      warmup: false,
-      phase,
-      durationMs: 0,
-      energyMj: 0,
-      energyMethod: 'simulated',
-    }));
+  // The rows the simulator makes for a zero-length run of each scenario: the model load at
+  // iteration 0 (on the device only), then the scenario's phases.
+  const rows = (phases: readonly Phase[]): Measurement[] =>
+    phases.map((phase) => ({ iteration: phase === 'model_load' ? 0 : 1, warmup: false, phase, durationMs: 0, energyMj: 0, energyMethod: 'simulated' }));
+  const rowsOf: Record<Scenario, Measurement[]> = { on_device: rows(['model_load', ...PHASES_BY_SCENARIO.on_device]), cloud: rows(PHASES_BY_SCENARIO.cloud) };
   let taken: RunAssignment[] = [];
   let storing = 0;
   const store = async (round: RoundEvents) => {
@@ -188,8 +184,8 @@ async function floor(redisUrl: string, databaseUrl: string, deviceIds: readonly 
       try {
         await client.query('BEGIN');
         const tx = sqlOf(client);
-        await runs.recordBatches(tx, batch.map((a) => ({ runId: a.runId, attempt: a.attempt, batch: 0, rows: rowsOf(a.scenario).length })));
-        await runs.insertMeasurements(tx, batch.map((a) => ({ runId: a.runId, attempt: a.attempt, rows: rowsOf(a.scenario) })));
+        await runs.recordBatches(tx, batch.map((a) => ({ runId: a.runId, attempt: a.attempt, batch: 0, rows: rowsOf[a.scenario].length })));
+        await runs.insertMeasurements(tx, batch.map((a) => ({ runId: a.runId, attempt: a.attempt, rows: rowsOf[a.scenario] })));
         const end = (a: RunAssignment) => ({ id: a.runId, status: 'finished' as const, result: 'passed' as const, attempt: a.attempt, errorKind: null, errorMessage: null });
         await runs.updateRuns(tx, batch.map((a) => ({ id: a.runId, status: 'finished', claimed: true, end: end(a) })), 0);
         await client.query('COMMIT');
